@@ -1,0 +1,1 @@
+"""Test harness: real Postgres, NATS JetStream and S3-compatible servers on free ports."""

@@ -1,0 +1,1 @@
+"""pytest fixtures for a real postgres server (filled in by the harness work)."""

@@ -1,0 +1,1 @@
+"""pytest fixtures for a real s3 server (filled in by the harness work)."""

@@ -1,0 +1,1 @@
+"""Skyloom SDK: typed tasks and workflows, local execution, the skyloom CLI."""

@@ -1,0 +1,1 @@
+"""Skyloom admin: the control-plane gRPC API."""

@@ -1,0 +1,1 @@
+"""Skyloom datacatalog: memoization store with reservations."""

@@ -1,0 +1,1 @@
+"""Skyloom plugin runners (Spark, MPI, Snowflake, AWS Batch) behind one PluginService contract."""

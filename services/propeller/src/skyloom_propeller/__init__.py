@@ -1,0 +1,1 @@
+"""Skyloom propeller: the execution engine."""

@@ -1,0 +1,1 @@
+"""Skyloom scheduler: cron, fixed-rate and event triggers."""
