@@ -1,1 +1,1 @@
-"""Generated protobuf messages and gRPC stubs for Skyloom's contracts (never edited by hand)."""
+"""Generated from proto/ by libs/idl/generate.py. Do not edit."""
