@@ -10,7 +10,8 @@ A value knows its local path, its remote URI, or both::
         return File(out)                  # uploaded to the raw-data store when serialized
 
 ``File["csv"]`` is a subclass whose ``format`` is ``"csv"`` (the literal's ``BlobType.format``).
-Static checkers do not understand the subscription; it is a runtime annotation, as in flytekit.
+Static checkers do not understand the subscription (mypy reports ``File`` as not generic; add
+``# type: ignore[misc]`` or use plain ``File``); ``File.with_format("csv")`` is the same class.
 Serializing records the content's SHA-256 in ``Literal.hash`` so cache keys follow content, not
 URIs; a value read from a literal keeps that hash.
 """
@@ -61,6 +62,11 @@ class _Blob(os.PathLike[str]):
             cls._formats = {}
 
     def __class_getitem__(cls: type[_B], fmt: str) -> type[_B]:
+        return cls.with_format(fmt)
+
+    @classmethod
+    def with_format(cls: type[_B], fmt: str) -> type[_B]:
+        """The subclass for ``fmt`` (what ``File["csv"]`` returns); one class per format."""
         if not isinstance(fmt, str):
             raise TypeError(f"{cls.__name__}[...] takes a format string such as 'csv'")
         cache = cls._formats

@@ -98,7 +98,7 @@ class _BlobTransformer(TypeTransformer[B], Generic[B]):
 
     def guess_python_type(self, literal_type: types_pb2.LiteralType) -> TypeHint:
         fmt = literal_type.blob.format
-        return self.base.__class_getitem__(fmt) if fmt else self.base
+        return self.base.with_format(fmt) if fmt else self.base
 
 
 class FileTransformer(_BlobTransformer[File]):
