@@ -38,9 +38,10 @@ def test_modules_register_descriptors_under_proto_package_names(
 
 
 def test_generated_code_never_imports_the_sdk_namespace() -> None:
-    # `skyloom` is the SDK's package: a leftover `from skyloom.core import ...` would import
-    # the SDK (or fail) instead of the sibling generated module.
-    bad = re.compile(r"^\s*(from|import) skyloom\.", re.MULTILINE)
+    # `skyloom` is the SDK's package: a leftover `from skyloom.core import ...` (or a module
+    # name such as `skyloom.core.literals_pb2` in a stub annotation or a descriptor's module
+    # path) would import the SDK (or fail) instead of the sibling generated module.
+    bad = re.compile(r"^\s*(from|import) skyloom\.|\bskyloom\.\w+\.\w+_pb2\b", re.MULTILINE)
     offenders = [
         str(path.relative_to(PACKAGE_DIR))
         for path in PACKAGE_DIR.rglob("*.py*")

@@ -67,7 +67,8 @@ Global___SlackNotification: _TypeAlias = SlackNotification  # noqa: Y015
 @_typing.final
 class WebhookNotification(_message.Message):
     """An HTTP POST of the execution (JSON form of skyloom.admin.Execution) to a URL.
-    Delivered at least once; receivers dedupe on the "Skyloom-Event-Id" header.
+    Delivered at least once; receivers dedupe on the "Skyloom-Event-Id" header, which carries
+    the event_id of the workflow event that reached the phase.
     """
 
     DESCRIPTOR: _descriptor.Descriptor

@@ -27,7 +27,7 @@ from skyloom_idl.core import identifier_pb2 as skyloom_dot_core_dot_identifier__
 from skyloom_idl.datacatalog import datacatalog_pb2 as skyloom_dot_datacatalog_dot_datacatalog__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fskyloom/datacatalog/cache.proto\x12\x13skyloom.datacatalog\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dskyloom/core/identifier.proto\x1a%skyloom/datacatalog/datacatalog.proto\"\xc5\x01\n\nCacheEntry\x12/\n\x07\x64\x61taset\x18\x01 \x01(\x0b\x32\x1e.skyloom.datacatalog.DatasetID\x12\x10\n\x08tag_name\x18\x02 \x01(\t\x12\x13\n\x0b\x61rtifact_id\x18\x03 \x01(\t\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x08metadata\x18\x05 \x01(\x0b\x32\x1d.skyloom.datacatalog.Metadata\"\xa1\x01\n\x17ListCacheEntriesRequest\x12\x31\n\x04task\x18\x01 \x01(\x0b\x32#.skyloom.core.NamedEntityIdentifier\x12\x17\n\x0f\x64\x61taset_version\x18\x02 \x01(\t\x12:\n\npagination\x18\x03 \x01(\x0b\x32&.skyloom.datacatalog.PaginationOptions\"`\n\x18ListCacheEntriesResponse\x12\x30\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1f.skyloom.datacatalog.CacheEntry\x12\x12\n\nnext_token\x18\x02 \x01(\t\"[\n\x16\x45victCacheEntryRequest\x12/\n\x07\x64\x61taset\x18\x01 \x01(\x0b\x32\x1e.skyloom.datacatalog.DatasetID\x12\x10\n\x08tag_name\x18\x02 \x01(\t\"\x19\n\x17\x45victCacheEntryResponse\"|\n\x18\x45victCacheVersionRequest\x12\x31\n\x04task\x18\x01 \x01(\x0b\x32#.skyloom.core.NamedEntityIdentifier\x12\x17\n\x0f\x64\x61taset_version\x18\x02 \x01(\t\x12\x14\n\x0c\x61ll_versions\x18\x03 \x01(\x08\"2\n\x19\x45victCacheVersionResponse\x12\x15\n\revicted_count\x18\x01 \x01(\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fskyloom/datacatalog/cache.proto\x12\x13skyloom.datacatalog\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dskyloom/core/identifier.proto\x1a%skyloom/datacatalog/datacatalog.proto\"\xc5\x01\n\nCacheEntry\x12/\n\x07\x64\x61taset\x18\x01 \x01(\x0b\x32\x1e.skyloom.datacatalog.DatasetID\x12\x10\n\x08tag_name\x18\x02 \x01(\t\x12\x13\n\x0b\x61rtifact_id\x18\x03 \x01(\t\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x08metadata\x18\x05 \x01(\x0b\x32\x1d.skyloom.datacatalog.Metadata\"\xb7\x01\n\x17ListCacheEntriesRequest\x12\x31\n\x04task\x18\x01 \x01(\x0b\x32#.skyloom.core.NamedEntityIdentifier\x12\x17\n\x0f\x64\x61taset_version\x18\x02 \x01(\t\x12:\n\npagination\x18\x03 \x01(\x0b\x32&.skyloom.datacatalog.PaginationOptions\x12\x14\n\x0ctask_version\x18\x04 \x01(\t\"`\n\x18ListCacheEntriesResponse\x12\x30\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1f.skyloom.datacatalog.CacheEntry\x12\x12\n\nnext_token\x18\x02 \x01(\t\"[\n\x16\x45victCacheEntryRequest\x12/\n\x07\x64\x61taset\x18\x01 \x01(\x0b\x32\x1e.skyloom.datacatalog.DatasetID\x12\x10\n\x08tag_name\x18\x02 \x01(\t\"\x19\n\x17\x45victCacheEntryResponse\"\x92\x01\n\x18\x45victCacheVersionRequest\x12\x31\n\x04task\x18\x01 \x01(\x0b\x32#.skyloom.core.NamedEntityIdentifier\x12\x17\n\x0f\x64\x61taset_version\x18\x02 \x01(\t\x12\x14\n\x0c\x61ll_versions\x18\x03 \x01(\x08\x12\x14\n\x0ctask_version\x18\x04 \x01(\t\"2\n\x19\x45victCacheVersionResponse\x12\x15\n\revicted_count\x18\x01 \x01(\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,15 +37,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CACHEENTRY']._serialized_start=160
   _globals['_CACHEENTRY']._serialized_end=357
   _globals['_LISTCACHEENTRIESREQUEST']._serialized_start=360
-  _globals['_LISTCACHEENTRIESREQUEST']._serialized_end=521
-  _globals['_LISTCACHEENTRIESRESPONSE']._serialized_start=523
-  _globals['_LISTCACHEENTRIESRESPONSE']._serialized_end=619
-  _globals['_EVICTCACHEENTRYREQUEST']._serialized_start=621
-  _globals['_EVICTCACHEENTRYREQUEST']._serialized_end=712
-  _globals['_EVICTCACHEENTRYRESPONSE']._serialized_start=714
-  _globals['_EVICTCACHEENTRYRESPONSE']._serialized_end=739
-  _globals['_EVICTCACHEVERSIONREQUEST']._serialized_start=741
-  _globals['_EVICTCACHEVERSIONREQUEST']._serialized_end=865
-  _globals['_EVICTCACHEVERSIONRESPONSE']._serialized_start=867
-  _globals['_EVICTCACHEVERSIONRESPONSE']._serialized_end=917
+  _globals['_LISTCACHEENTRIESREQUEST']._serialized_end=543
+  _globals['_LISTCACHEENTRIESRESPONSE']._serialized_start=545
+  _globals['_LISTCACHEENTRIESRESPONSE']._serialized_end=641
+  _globals['_EVICTCACHEENTRYREQUEST']._serialized_start=643
+  _globals['_EVICTCACHEENTRYREQUEST']._serialized_end=734
+  _globals['_EVICTCACHEENTRYRESPONSE']._serialized_start=736
+  _globals['_EVICTCACHEENTRYRESPONSE']._serialized_end=761
+  _globals['_EVICTCACHEVERSIONREQUEST']._serialized_start=764
+  _globals['_EVICTCACHEVERSIONREQUEST']._serialized_end=910
+  _globals['_EVICTCACHEVERSIONRESPONSE']._serialized_start=912
+  _globals['_EVICTCACHEVERSIONRESPONSE']._serialized_end=962
 # @@protoc_insertion_point(module_scope)

@@ -74,8 +74,13 @@ class ListCacheEntriesRequest(_message.Message):
     TASK_FIELD_NUMBER: _builtins.int
     DATASET_VERSION_FIELD_NUMBER: _builtins.int
     PAGINATION_FIELD_NUMBER: _builtins.int
+    TASK_VERSION_FIELD_NUMBER: _builtins.int
     dataset_version: _builtins.str
     """A dataset version (cache version and interface hashes) to restrict to; empty lists all."""
+    task_version: _builtins.str
+    """Restricts to results produced by this task version (artifact metadata "task_version");
+    empty lists all.
+    """
     @_builtins.property
     def task(self) -> _identifier_pb2.NamedEntityIdentifier:
         """project, domain and task name."""
@@ -88,10 +93,11 @@ class ListCacheEntriesRequest(_message.Message):
         task: _identifier_pb2.NamedEntityIdentifier | None = ...,
         dataset_version: _builtins.str = ...,
         pagination: _datacatalog_pb2.PaginationOptions | None = ...,
+        task_version: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["pagination", b"pagination", "task", b"task"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["dataset_version", b"dataset_version", "pagination", b"pagination", "task", b"task"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dataset_version", b"dataset_version", "pagination", b"pagination", "task", b"task", "task_version", b"task_version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -168,8 +174,10 @@ Global___EvictCacheEntryResponse: _TypeAlias = EvictCacheEntryResponse  # noqa: 
 
 @_typing.final
 class EvictCacheVersionRequest(_message.Message):
-    """Evicts every cached result of a task in one dataset version (or in all of them).
-    Idempotent: evicting an empty cache evicts nothing.
+    """Evicts the cached results of a task: those of one dataset version, those produced by one
+    task version, or all of them. Exactly one of dataset_version, task_version and
+    all_versions must be set (else INVALID_ARGUMENT, "dataset_version"). Idempotent: evicting
+    an empty cache evicts nothing.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -177,12 +185,13 @@ class EvictCacheVersionRequest(_message.Message):
     TASK_FIELD_NUMBER: _builtins.int
     DATASET_VERSION_FIELD_NUMBER: _builtins.int
     ALL_VERSIONS_FIELD_NUMBER: _builtins.int
+    TASK_VERSION_FIELD_NUMBER: _builtins.int
     dataset_version: _builtins.str
-    """The dataset version to evict. Empty is INVALID_ARGUMENT ("dataset_version") unless
-    all_versions is set.
-    """
+    """A dataset version (cache version and interface hashes)."""
     all_versions: _builtins.bool
     """Evict every version of the task's cache."""
+    task_version: _builtins.str
+    """A task version: evicts the results it produced (artifact metadata "task_version")."""
     @_builtins.property
     def task(self) -> _identifier_pb2.NamedEntityIdentifier: ...
     def __init__(
@@ -191,10 +200,11 @@ class EvictCacheVersionRequest(_message.Message):
         task: _identifier_pb2.NamedEntityIdentifier | None = ...,
         dataset_version: _builtins.str = ...,
         all_versions: _builtins.bool = ...,
+        task_version: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["task", b"task"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["all_versions", b"all_versions", "dataset_version", b"dataset_version", "task", b"task"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["all_versions", b"all_versions", "dataset_version", b"dataset_version", "task", b"task", "task_version", b"task_version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

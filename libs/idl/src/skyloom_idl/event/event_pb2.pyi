@@ -66,6 +66,8 @@ class WorkflowExecutionEvent(_message.Message):
     OUTPUT_DATA_FIELD_NUMBER: _builtins.int
     ERROR_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
+    LAUNCH_PLAN_ID_FIELD_NUMBER: _builtins.int
+    PARENT_NODE_EXECUTION_FIELD_NUMBER: _builtins.int
     event_id: _builtins.str
     """See the id format above."""
     producer_id: _builtins.str
@@ -89,6 +91,19 @@ class WorkflowExecutionEvent(_message.Message):
 
     @_builtins.property
     def error(self) -> _execution_pb2.ExecutionError: ...
+    @_builtins.property
+    def launch_plan_id(self) -> _identifier_pb2.Identifier:
+        """The launch plan version the execution runs (from StartExecution.spec); unset for
+        single-task executions. Lets consumers such as the scheduler's execution triggers match
+        events without asking admin.
+        """
+
+    @_builtins.property
+    def parent_node_execution(self) -> _identifier_pb2.NodeExecutionIdentifier:
+        """The launch-plan node that started this execution (child executions only), so the parent's
+        engine can react to the child's terminal phase without polling.
+        """
+
     def __init__(
         self,
         *,
@@ -101,10 +116,12 @@ class WorkflowExecutionEvent(_message.Message):
         output_data: _literals_pb2.LiteralMap | None = ...,
         error: _execution_pb2.ExecutionError | None = ...,
         reason: _builtins.str = ...,
+        launch_plan_id: _identifier_pb2.Identifier | None = ...,
+        parent_node_execution: _identifier_pb2.NodeExecutionIdentifier | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "execution_id", b"execution_id", "occurred_at", b"occurred_at", "output_data", b"output_data", "output_result", b"output_result", "output_uri", b"output_uri"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "execution_id", b"execution_id", "launch_plan_id", b"launch_plan_id", "occurred_at", b"occurred_at", "output_data", b"output_data", "output_result", b"output_result", "output_uri", b"output_uri", "parent_node_execution", b"parent_node_execution"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "event_id", b"event_id", "execution_id", b"execution_id", "occurred_at", b"occurred_at", "output_data", b"output_data", "output_result", b"output_result", "output_uri", b"output_uri", "phase", b"phase", "producer_id", b"producer_id", "reason", b"reason"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "event_id", b"event_id", "execution_id", b"execution_id", "launch_plan_id", b"launch_plan_id", "occurred_at", b"occurred_at", "output_data", b"output_data", "output_result", b"output_result", "output_uri", b"output_uri", "parent_node_execution", b"parent_node_execution", "phase", b"phase", "producer_id", b"producer_id", "reason", b"reason"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType_output_result: _TypeAlias = _typing.Literal["output_uri", "output_data", "error"]  # noqa: Y015
     _WhichOneofArgType_output_result: _TypeAlias = _typing.Literal["output_result", b"output_result"]  # noqa: Y015
