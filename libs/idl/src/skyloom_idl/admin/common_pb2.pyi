@@ -109,20 +109,22 @@ class Sort(_message.Message):
     class _DirectionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[Sort._Direction.ValueType], _builtins.type):
         DESCRIPTOR: _descriptor.EnumDescriptor
         DIRECTION_UNSPECIFIED: Sort._Direction.ValueType  # 0
-        """Newest or largest first (the default)."""
+        """The list's default order: descending, unless the List request documents otherwise."""
         DIRECTION_DESCENDING: Sort._Direction.ValueType  # 1
         DIRECTION_ASCENDING: Sort._Direction.ValueType  # 2
 
     class Direction(_Direction, metaclass=_DirectionEnumTypeWrapper): ...
     DIRECTION_UNSPECIFIED: Sort.Direction.ValueType  # 0
-    """Newest or largest first (the default)."""
+    """The list's default order: descending, unless the List request documents otherwise."""
     DIRECTION_DESCENDING: Sort.Direction.ValueType  # 1
     DIRECTION_ASCENDING: Sort.Direction.ValueType  # 2
 
     KEY_FIELD_NUMBER: _builtins.int
     DIRECTION_FIELD_NUMBER: _builtins.int
     key: _builtins.str
-    """A sortable field, named as in Filter.field; empty means "created_at"."""
+    """A sortable field, named as in Filter.field; empty means the list's default key
+    ("created_at" unless the List request documents otherwise).
+    """
     direction: Global___Sort.Direction.ValueType
     def __init__(
         self,
