@@ -75,3 +75,29 @@ class LocalRawDataStore:
         folder = self.root / "local" / uuid.uuid4().hex
         folder.mkdir(parents=True)
         return folder / name
+
+
+class RecordingStore(LocalRawDataStore):
+    """A :class:`LocalRawDataStore` that records every transfer (``uploads``, ``downloads``),
+    for tests that prove laziness or count transfers."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        super().__init__(root)
+        self.uploads: list[Path] = []
+        self.downloads: list[str] = []
+
+    def upload_file(self, local_path: Path) -> str:
+        self.uploads.append(local_path)
+        return super().upload_file(local_path)
+
+    def upload_dir(self, local_path: Path) -> str:
+        self.uploads.append(local_path)
+        return super().upload_dir(local_path)
+
+    def download_file(self, uri: str) -> Path:
+        self.downloads.append(uri)
+        return super().download_file(uri)
+
+    def download_dir(self, uri: str) -> Path:
+        self.downloads.append(uri)
+        return super().download_dir(uri)
