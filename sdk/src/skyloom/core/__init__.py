@@ -1,0 +1,1 @@
+"""Composition: tasks, workflows, promises and the graph they compile to."""

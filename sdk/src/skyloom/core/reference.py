@@ -1,0 +1,111 @@
+"""References to tasks and launch plans already registered, by their full id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from skyloom._errors import ExecutionError
+from skyloom._interface import PyInterface
+from skyloom._source import caller_location
+from skyloom.core._state import CompileState, current_state
+from skyloom.core.node import call_in_body
+from skyloom_idl.core import identifier_pb2, literals_pb2, tasks_pb2, workflow_pb2
+
+
+class _Reference:
+    output_tuple = None
+    resource_type: identifier_pb2.ResourceType.ValueType = identifier_pb2.RESOURCE_TYPE_TASK
+
+    def __init__(
+        self,
+        project: str,
+        domain: str,
+        name: str,
+        version: str,
+        inputs: dict[str, Any],
+        outputs: dict[str, Any],
+    ) -> None:
+        self.location = caller_location()
+        self.name = name
+        self.short_name = name.rsplit(".", 1)[-1]
+        self.id = identifier_pb2.Identifier(
+            resource_type=self.resource_type,
+            project=project,
+            domain=domain,
+            name=name,
+            version=version,
+        )
+        self.py_interface = PyInterface(inputs=dict(inputs), outputs=dict(outputs))
+
+    def __repr__(self) -> str:
+        i = self.id
+        return f"{type(self).__name__}({i.project}/{i.domain}/{i.name}@{i.version})"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        state = current_state()
+        if state is not None:
+            return call_in_body(self, state, args, kwargs)
+        from skyloom.local.run import run_entity
+
+        return run_entity(self, args, kwargs)
+
+    async def run_local(
+        self, ex: Any, inputs: literals_pb2.LiteralMap, path: str
+    ) -> literals_pb2.LiteralMap:
+        raise ExecutionError(
+            f"{self!r} ({self.location}) refers to a registered entity and cannot run locally; "
+            "run the workflow remotely, or call a local stand-in instead",
+            node_id=path,
+            code="ReferenceNotLocal",
+        )
+
+
+class ReferenceTask(_Reference):
+    kind = "task"
+
+    @property
+    def template(self) -> tasks_pb2.TaskTemplate:
+        """The interface only: the rest is in the registered template."""
+        return tasks_pb2.TaskTemplate(
+            id=self.id, type="python", interface=self.py_interface.to_proto()
+        )
+
+    def fill_node(self, node: workflow_pb2.Node, state: CompileState) -> None:
+        node.task_node.reference_id.CopyFrom(self.id)
+        state.entities[self.name] = self
+
+
+class ReferenceLaunchPlan(_Reference):
+    kind = "launch plan"
+    resource_type = identifier_pb2.RESOURCE_TYPE_LAUNCH_PLAN
+
+    def fill_node(self, node: workflow_pb2.Node, state: CompileState) -> None:
+        node.workflow_node.launchplan_ref.CopyFrom(self.id)
+        state.entities["lp:" + self.name] = self
+
+    def literal_inputs(self, given: literals_pb2.LiteralMap) -> literals_pb2.LiteralMap:
+        return given
+
+
+def reference_task(
+    project: str,
+    domain: str,
+    name: str,
+    version: str,
+    inputs: dict[str, Any],
+    outputs: dict[str, Any],
+) -> ReferenceTask:
+    """A registered task, usable in workflows; ``inputs``/``outputs`` map names to Python types."""
+    return ReferenceTask(project, domain, name, version, inputs, outputs)
+
+
+def reference_launch_plan(
+    project: str,
+    domain: str,
+    name: str,
+    version: str,
+    inputs: dict[str, Any],
+    outputs: dict[str, Any],
+) -> ReferenceLaunchPlan:
+    """A registered launch plan, usable in workflows as a child execution."""
+    return ReferenceLaunchPlan(project, domain, name, version, inputs, outputs)

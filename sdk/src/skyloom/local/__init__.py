@@ -1,0 +1,1 @@
+"""Local execution with the semantics of a remote run."""

@@ -1,0 +1,153 @@
+"""One attempt of a task: literals in, the author's function, literals out.
+
+Shared by the local executor and ``skyloom-execute``, so both convert data identically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from skyloom._engine import engine, transfer_context
+from skyloom._errors import RetryableError
+from skyloom._source import author_traceback
+from skyloom.local.context import ExecutionParameters, render_decks, reset_context, set_context
+from skyloom_idl.core import execution_pb2, literals_pb2
+
+
+@dataclass
+class Failure:
+    """A failed attempt, classified as remotely: kind, code, retryable."""
+
+    kind: str  # "USER" | "SYSTEM"
+    code: str
+    message: str
+    retryable: bool
+    exc: BaseException
+
+    def to_proto(self) -> execution_pb2.ErrorDocument:
+        kind = (
+            execution_pb2.ExecutionError.ERROR_KIND_SYSTEM
+            if self.kind == "SYSTEM"
+            else execution_pb2.ExecutionError.ERROR_KIND_USER
+        )
+        return execution_pb2.ErrorDocument(
+            error=execution_pb2.ExecutionError(
+                code=self.code, message=self.message, kind=kind, retryable=self.retryable
+            ),
+            traceback=author_traceback(self.exc),
+        )
+
+
+class InputConversionError(Exception):
+    """Inputs could not be read: a system error (the platform handed over bad data)."""
+
+
+class OutputConversionError(Exception):
+    """The function returned something that does not match its declared outputs."""
+
+
+def classify(task: Any, exc: BaseException) -> Failure:
+    if isinstance(exc, InputConversionError):
+        return Failure("SYSTEM", "InputConversionError", str(exc), True, exc)
+    if getattr(exc, "_skyloom_timeout", False):
+        return Failure("USER", "TimeoutExpired", str(exc), True, exc)
+    code = type(exc).__name__
+    if isinstance(exc, RetryableError) and exc.__cause__ is not None:
+        code = type(exc.__cause__).__name__
+    return Failure("USER", code, f"{type(exc).__name__}: {exc}", task.is_retryable(exc), exc)
+
+
+def load_inputs(task: Any, inputs: literals_pb2.LiteralMap, raw_dir: Path) -> dict[str, Any]:
+    eng, ctx = engine(), transfer_context(raw_dir)
+    out: dict[str, Any] = {}
+    for name, t in task.py_interface.inputs.items():
+        if name not in inputs.literals:
+            if name in task.py_interface.defaults:
+                out[name] = task.py_interface.defaults[name]
+                continue
+            raise InputConversionError(f"input '{name}' of {task.short_name} is missing")
+        try:
+            out[name] = eng.to_python(inputs.literals[name], t, ctx)
+        except Exception as err:
+            raise InputConversionError(f"input '{name}' of {task.short_name}: {err}") from err
+    return out
+
+
+def to_output_map(
+    types: dict[str, Any], result: Any, raw_dir: Path, owner: str
+) -> literals_pb2.LiteralMap:
+    """Declared outputs from a returned value (one value, or a tuple for several)."""
+    names = list(types)
+    if not names:
+        return literals_pb2.LiteralMap()
+    if len(names) == 1:
+        values = [result]
+    elif isinstance(result, tuple) and len(result) == len(names):
+        values = list(result)
+    else:
+        raise OutputConversionError(f"{owner} must return {len(names)} values ({', '.join(names)})")
+    eng, ctx = engine(), transfer_context(raw_dir)
+    out = literals_pb2.LiteralMap()
+    for name, value in zip(names, values, strict=True):
+        try:
+            out.literals[name].CopyFrom(eng.to_literal(value, types[name], ctx))
+        except Exception as err:
+            raise OutputConversionError(f"output '{name}' of {owner}: {err}") from err
+    return out
+
+
+def from_output_map(
+    types: dict[str, Any], tuple_type: Any, lm: literals_pb2.LiteralMap, raw_dir: Path
+) -> Any:
+    """Python value(s) a call returns: None, one value, a tuple or the declared NamedTuple."""
+    eng, ctx = engine(), transfer_context(raw_dir)
+    values = [eng.to_python(lm.literals[n], t, ctx) for n, t in types.items()]
+    if not values:
+        return None
+    if tuple_type is not None:
+        return tuple_type(*values)
+    return values[0] if len(values) == 1 else tuple(values)
+
+
+async def call_function(
+    task: Any, kwargs: dict[str, Any], params: ExecutionParameters, limit: float | None
+) -> Any:
+    """Run the author's function (sync bodies in a thread) within ``timeout`` seconds."""
+
+    def run_sync() -> Any:
+        token = set_context(params)
+        try:
+            return task.execute(**kwargs)
+        finally:
+            reset_context(token)
+
+    async def run_async() -> Any:
+        token = set_context(params)
+        try:
+            return await task.execute(**kwargs)
+        finally:
+            reset_context(token)
+
+    coro = run_async() if inspect.iscoroutinefunction(task.fn) else asyncio.to_thread(run_sync)
+    if not limit:
+        return await coro
+    try:
+        return await asyncio.wait_for(coro, limit)
+    except TimeoutError as err:
+        # A sync body cannot be interrupted; its thread is abandoned, as a pod would be killed.
+        exc = TimeoutError(f"{task.short_name} ran longer than its timeout of {limit:g}s")
+        exc._skyloom_timeout = True  # type: ignore[attr-defined]
+        raise exc from err
+
+
+def write_deck(params: ExecutionParameters, out_dir: Path) -> Path | None:
+    if not any(d.html for d in params.decks):
+        return None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "deck.html"
+    path.write_text(render_decks(params.task_name, params.decks), encoding="utf-8")
+    return path

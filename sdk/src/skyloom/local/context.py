@@ -1,0 +1,125 @@
+"""What a running task sees: ``current_context()``, decks and checkpoints."""
+
+from __future__ import annotations
+
+import html
+import os
+import shutil
+import tempfile
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_CTX: ContextVar[ExecutionParameters | None] = ContextVar("skyloom_exec_ctx", default=None)
+
+_CHECKPOINT_FILE = "_checkpoint.bin"
+
+
+class Checkpoint:
+    """Intra-task checkpoint: ``save`` in this attempt, ``restore`` the previous attempt's."""
+
+    def __init__(self, out_dir: Path, prev_dir: Path | None) -> None:
+        self.out_dir = out_dir
+        self.prev_dir = prev_dir
+
+    def save(self, data: bytes | str | os.PathLike[str]) -> None:
+        """Store bytes, or a copy of a file or directory; replaces any earlier save."""
+        if self.out_dir.exists():
+            shutil.rmtree(self.out_dir)
+        self.out_dir.mkdir(parents=True)
+        if isinstance(data, bytes):
+            tmp = self.out_dir / (_CHECKPOINT_FILE + ".tmp")
+            tmp.write_bytes(data)
+            tmp.replace(self.out_dir / _CHECKPOINT_FILE)
+            return
+        src = Path(data)
+        if src.is_dir():
+            shutil.copytree(src, self.out_dir / "dir")
+        else:
+            shutil.copy2(src, self.out_dir / _CHECKPOINT_FILE)
+
+    def restore(self) -> bytes | None:
+        """The bytes the previous attempt saved, or None on a first attempt."""
+        if self.prev_dir is None:
+            return None
+        f = self.prev_dir / _CHECKPOINT_FILE
+        return f.read_bytes() if f.is_file() else None
+
+    def restore_path(self) -> Path | None:
+        """Where the previous attempt's saved file or directory is, if any."""
+        if self.prev_dir is None:
+            return None
+        for candidate in (self.prev_dir / _CHECKPOINT_FILE, self.prev_dir / "dir"):
+            if candidate.exists():
+                return candidate
+        return None
+
+
+class Deck:
+    """A named HTML report of the running task, saved as deck.html with its outputs."""
+
+    def __init__(self, name: str, html_text: str = "") -> None:
+        self.name = name
+        self._parts: list[str] = [html_text] if html_text else []
+        ctx = _CTX.get()
+        if ctx is not None:
+            ctx.decks.append(self)
+
+    def append(self, html_text: str) -> Deck:
+        self._parts.append(html_text)
+        return self
+
+    @property
+    def html(self) -> str:
+        return "\n".join(self._parts)
+
+
+def render_decks(title: str, decks: list[Deck]) -> str:
+    sections = "\n".join(
+        f"<section><h2>{html.escape(d.name)}</h2>\n{d.html}\n</section>" for d in decks if d.html
+    )
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title></head><body>\n"
+        f"<h1>{html.escape(title)}</h1>\n{sections}\n</body></html>\n"
+    )
+
+
+@dataclass
+class ExecutionParameters:
+    """The running attempt: ids, working directory, decks and checkpoint."""
+
+    execution_id: str
+    node_id: str
+    task_name: str
+    attempt: int
+    working_dir: Path
+    checkpoint: Checkpoint
+    decks: list[Deck] = field(default_factory=list)
+
+    @property
+    def deck(self) -> Deck:
+        """The default deck (created on first use)."""
+        for d in self.decks:
+            if d.name == "default":
+                return d
+        return Deck("default")
+
+
+def current_context() -> ExecutionParameters:
+    """The running task's context; outside a task, a throwaway one in a temporary directory."""
+    ctx = _CTX.get()
+    if ctx is not None:
+        return ctx
+    work = Path(tempfile.mkdtemp(prefix="skyloom-"))
+    ctx = ExecutionParameters("local", "none", "none", 0, work, Checkpoint(work / "ckpt", None))
+    _CTX.set(ctx)
+    return ctx
+
+
+def set_context(ctx: ExecutionParameters | None) -> object:
+    return _CTX.set(ctx)
+
+
+def reset_context(token: object) -> None:
+    _CTX.reset(token)  # type: ignore[arg-type]
