@@ -1,1 +1,5 @@
-"""The service runtime: config, logging, gRPC bootstrap and interceptors, JetStream, outbox, Postgres, lifecycle."""
+"""The Skyloom service runtime.
+
+config, logs, tracing, metrics, errors, rpc (gRPC bootstrap and interceptors), lifecycle,
+runtime; db, jetstream and outbox live in their own subpackages.
+"""
