@@ -24,7 +24,7 @@ import json
 import math
 from typing import TypeAlias
 
-from google.protobuf import duration_pb2, json_format, struct_pb2, timestamp_pb2
+from google.protobuf import duration_pb2, struct_pb2, timestamp_pb2
 
 from skyloom.types.errors import TypeTransformerError, short_repr
 from skyloom.types.protos import scalar
@@ -46,6 +46,26 @@ def _single_variant(lt: types_pb2.LiteralType) -> types_pb2.LiteralType | None:
     ]
     none = len(lt.union_type.variants) - len(variants)
     return variants[0] if len(variants) == 1 and none == 1 else None
+
+
+def struct_to_dict(st: struct_pb2.Struct) -> dict[str, JSON]:
+    """A ``Struct`` as plain JSON values (without importing ``json_format``, which is slow)."""
+    return {k: _value_to_json(v) for k, v in st.fields.items()}
+
+
+def _value_to_json(v: struct_pb2.Value) -> JSON:
+    kind = v.WhichOneof("kind")
+    if kind == "struct_value":
+        return struct_to_dict(v.struct_value)
+    if kind == "list_value":
+        return [_value_to_json(x) for x in v.list_value.values]
+    if kind == "number_value":
+        return v.number_value
+    if kind == "string_value":
+        return v.string_value
+    if kind == "bool_value":
+        return v.bool_value
+    return None
 
 
 def _scalar_to_json(sc: literals_pb2.Scalar, lit_hash: str, lt: types_pb2.LiteralType) -> JSON:
@@ -71,8 +91,7 @@ def _scalar_to_json(sc: literals_pb2.Scalar, lit_hash: str, lt: types_pb2.Litera
         sd_type = sc.structured_dataset.metadata.structured_dataset_type
         return {"uri": sc.structured_dataset.uri, "format": sd_type.format, "hash": lit_hash}
     if kind == "generic":
-        out: dict[str, JSON] = json_format.MessageToDict(sc.generic)
-        return out
+        return struct_to_dict(sc.generic)
     if kind == "union":
         inner = literal_to_json(sc.union.value, sc.union.type)
         if _single_variant(lt) is not None:

@@ -6,9 +6,7 @@ models so that other tools (a console, a remote client) can show and validate va
 
 from __future__ import annotations
 
-from google.protobuf import json_format
-
-from skyloom.types.jsonlit import JSON
+from skyloom.types.jsonlit import JSON, struct_to_dict
 from skyloom_idl.core import types_pb2
 
 _S = types_pb2
@@ -27,8 +25,7 @@ _SIMPLE: dict[int, dict[str, JSON]] = {
 
 def metadata_dict(lt: types_pb2.LiteralType) -> dict[str, JSON]:
     """``lt.metadata`` as a plain dict."""
-    out: dict[str, JSON] = json_format.MessageToDict(lt.metadata)
-    return out
+    return struct_to_dict(lt.metadata)
 
 
 def json_schema(lt: types_pb2.LiteralType) -> dict[str, JSON]:

@@ -18,7 +18,7 @@ import typing
 from abc import abstractmethod
 from collections.abc import Mapping
 
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import struct_pb2
 
 from skyloom.types.context import TransferContext
 from skyloom.types.errors import TypeTransformerError
@@ -29,6 +29,7 @@ from skyloom.types.jsonlit import (
     has_content_hash,
     json_to_literal,
     literal_to_json,
+    struct_to_dict,
 )
 from skyloom.types.protos import literal_kind, scalar, scalar_kind
 from skyloom.types.schema import json_schema
@@ -102,7 +103,7 @@ class RecordTransformer(TypeTransformer[object]):
         assert isinstance(python_type, type)
         if scalar_kind(literal) != "generic":
             raise TypeTransformerError(type_name(python_type), f"a {literal_kind(literal)} literal")
-        stored: Mapping[str, JSON] = json_format.MessageToDict(literal.scalar.generic)
+        stored: Mapping[str, JSON] = struct_to_dict(literal.scalar.generic)
         values: dict[str, object] = {}
         for name, spec in self.fields(python_type).items():
             if name not in stored:
