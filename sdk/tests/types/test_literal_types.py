@@ -12,7 +12,7 @@ import pytest
 from google.protobuf import json_format
 
 from skyloom.files import Directory, File
-from skyloom.types import TypeEngine
+from skyloom.types import TransferContext, TypeEngine
 from skyloom.types.hints import TypeHint
 from skyloom_idl.core import types_pb2
 
@@ -123,3 +123,33 @@ def test_guess_python_type_inverts_literal_types(engine: TypeEngine) -> None:
     assert engine.guess_python_type(engine.literal_type(csv)) is csv
     guessed = engine.guess_python_type(engine.literal_type(Mode))
     assert [m.value for m in guessed] == ["fast", "slow"]  # type: ignore[attr-defined]
+
+
+@dataclasses.dataclass
+class Remote:
+    cfg: Cfg
+    when: dt.datetime
+    files: list[File]
+    by_name: dict[str, int]
+    blob: bytes = b""
+    maybe: Optional[int] = None
+
+
+def test_guess_dataclass_uses_imported_class(engine: TypeEngine) -> None:
+    assert engine.guess_python_type(engine.literal_type(Remote)) is Remote
+
+
+def test_guess_dataclass_rebuilds_unknown_class(engine: TypeEngine, ctx: TransferContext) -> None:
+    lt = engine.literal_type(Remote)
+    lt.metadata["python_class"] = "not_imported_module.Remote"
+    guessed = engine.guess_python_type(lt)
+    assert dataclasses.is_dataclass(guessed)
+    assert isinstance(guessed, type)
+    # the rebuilt class reads literals written by the real one
+    value = Remote(Cfg(0.5, ["a"], Mode.SLOW), dt.datetime(2024, 1, 1, tzinfo=dt.UTC), [], {"k": 1})
+    back = engine.to_python(engine.to_literal(value, Remote, ctx), guessed, ctx)
+    assert back.cfg.lr == 0.5  # type: ignore[attr-defined]
+    assert back.cfg.mode.value == "slow"  # type: ignore[attr-defined]
+    assert back.when == value.when  # type: ignore[attr-defined]
+    assert back.by_name == {"k": 1}  # type: ignore[attr-defined]
+    assert back.maybe is None  # type: ignore[attr-defined]

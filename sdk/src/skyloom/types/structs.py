@@ -33,6 +33,7 @@ from skyloom.types.jsonlit import (
 )
 from skyloom.types.protos import literal_kind, scalar, scalar_kind
 from skyloom.types.schema import json_schema
+from skyloom.types.schema_guess import hint_from_schema, known_class
 from skyloom.types.transformer import Converter, TypeTransformer
 from skyloom_idl.core import literals_pb2, types_pb2
 
@@ -125,6 +126,15 @@ class RecordTransformer(TypeTransformer[object]):
         return False
 
 
+def _schema_of(literal_type: types_pb2.LiteralType) -> dict[str, JSON] | None:
+    if literal_type.WhichOneof("type") != "simple":
+        return None
+    if literal_type.simple != types_pb2.SIMPLE_TYPE_STRUCT:
+        return None
+    schema = struct_to_dict(literal_type.metadata).get("json_schema")
+    return schema if isinstance(schema, dict) else None
+
+
 class DataclassTransformer(RecordTransformer):
     """Dataclass classes ↔ STRUCT (see the module docstring)."""
 
@@ -143,6 +153,18 @@ class DataclassTransformer(RecordTransformer):
             )
             for f in dataclasses.fields(cls)
         }
+
+    def matches_literal_type(self, literal_type: types_pb2.LiteralType) -> bool:
+        return _schema_of(literal_type) is not None
+
+    def guess_python_type(self, literal_type: types_pb2.LiteralType) -> TypeHint:
+        """The class named in the metadata if already imported, else a dataclass built from the
+        JSON schema (see :mod:`skyloom.types.schema_guess`)."""
+        named = struct_to_dict(literal_type.metadata).get("python_class")
+        cls = known_class(named) if isinstance(named, str) else None
+        if cls is not None and self.matches(cls):
+            return cls
+        return hint_from_schema(_schema_of(literal_type) or {})
 
     def build(self, cls: type, values: dict[str, object]) -> object:
         init = {f.name for f in dataclasses.fields(cls) if f.init}
