@@ -22,6 +22,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -173,14 +174,18 @@ def _kill_leftovers() -> None:
 
 
 @pytest.fixture
-def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
-    """A fresh nats-server with JetStream for this test, killed at teardown."""
-    server = NatsServer(tmp_path_factory.mktemp("nats"))
+def nats_server() -> Iterator[NatsServer]:
+    """A fresh nats-server with JetStream for this test, stopped and deleted at teardown."""
+    # Own temp dir rather than pytest's tmp_path: a concurrent pytest run may prune old
+    # session dirs under /tmp/pytest-of-<user> while this server still writes there.
+    work_dir = Path(tempfile.mkdtemp(prefix="skyloom-nats-"))
+    server = NatsServer(work_dir)
     try:
         server.start()
         yield server
     finally:
         server.stop()
+        shutil.rmtree(work_dir, ignore_errors=True)
 
 
 @pytest.fixture

