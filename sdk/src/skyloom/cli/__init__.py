@@ -1,0 +1,1 @@
+"""The ``skyloom`` command line."""

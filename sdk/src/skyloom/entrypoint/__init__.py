@@ -1,0 +1,1 @@
+"""``skyloom-execute``: the process every task attempt runs, locally, in the sandbox and in pods."""
