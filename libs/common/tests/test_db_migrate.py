@@ -15,7 +15,7 @@ pytestmark = pytest.mark.integration
 
 ENV_PY = "from skyloom_common.db.alembic_env import run_migrations\n\nrun_migrations()\n"
 
-FIRST = '''
+FIRST = """
 from alembic import op
 from skyloom_common.db import migration_schema
 
@@ -32,9 +32,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP TABLE widgets")
-'''
+"""
 
-SECOND = '''
+SECOND = """
 from alembic import op
 
 revision = "0002"
@@ -48,7 +48,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("ALTER TABLE widgets DROP COLUMN colour")
-'''
+"""
 
 
 def make_scripts(root: Path, *versions: str) -> Path:
@@ -127,7 +127,9 @@ async def test_two_replicas_migrating_at_once_both_succeed(
         rc = await asyncio.to_thread(child.wait, 60)
         assert rc == 0, child.output()
     assert [out.read_text() for out in outs] == ["0002", "0002"]
-    assert await fetch(postgres_dsn, "SELECT name FROM svc.widgets") == [("seed",)]
+    assert [r["name"] for r in await fetch(postgres_dsn, "SELECT name FROM svc.widgets")] == [
+        "seed"
+    ]
     versions = await fetch(postgres_dsn, "SELECT version_num FROM svc.alembic_version")
     assert [tuple(v) for v in versions] == [("0002",)]
 

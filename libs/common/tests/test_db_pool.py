@@ -17,10 +17,14 @@ async def test_transaction_commits_on_success_and_rolls_back_on_error(postgres_d
         async with transaction(pool) as conn:
             await conn.execute("CREATE TABLE t (id int PRIMARY KEY)")
             await conn.execute("INSERT INTO t VALUES (1)")
-        with pytest.raises(RuntimeError, match="changed my mind"):
+
+        async def insert_then_fail() -> None:
             async with transaction(pool) as conn:
                 await conn.execute("INSERT INTO t VALUES (2)")
                 raise RuntimeError("changed my mind")
+
+        with pytest.raises(RuntimeError, match="changed my mind"):
+            await insert_then_fail()
         assert await pool.fetchval("SELECT array_agg(id) FROM t") == [1]
     finally:
         await pool.close()
