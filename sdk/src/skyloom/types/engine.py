@@ -33,6 +33,7 @@ class TypeEngine:
         self._transformers: list[_Transformer] = []
         self._fallback = fallback
         self._cache: dict[object, _Transformer] = {}
+        self._types: dict[object, types_pb2.LiteralType] = {}
 
     @property
     def transformers(self) -> tuple[TypeTransformer[Any], ...]:
@@ -51,6 +52,7 @@ class TypeEngine:
         self._transformers = [t for t in self._transformers if t.name != transformer.name]
         self._transformers.insert(0, transformer)
         self._cache.clear()
+        self._types.clear()
 
     def transformer_for(self, python_type: TypeHint) -> TypeTransformer[Any]:
         """The transformer for ``python_type`` (see the class docstring for the order)."""
@@ -95,9 +97,22 @@ class TypeEngine:
         return transformer, hint
 
     def literal_type(self, python_type: TypeHint) -> types_pb2.LiteralType:
-        """The literal type of ``python_type``."""
+        """The literal type of ``python_type`` (a new message each call: callers may modify it).
+
+        Cached per hashable hint until the next :meth:`register`.
+        """
+        out = types_pb2.LiteralType()
+        try:
+            out.CopyFrom(self._types[python_type])
+            return out
+        except (KeyError, TypeError):
+            pass
         transformer, hint = self._dispatch(python_type)
-        return transformer.get_literal_type(hint)
+        computed = transformer.get_literal_type(hint)
+        with contextlib.suppress(TypeError):
+            self._types[python_type] = computed
+        out.CopyFrom(computed)
+        return out
 
     def to_literal(
         self, value: object, python_type: TypeHint, ctx: TransferContext

@@ -51,10 +51,17 @@ class RecordTransformer(TypeTransformer[object]):
 
     def __init__(self, engine: Converter) -> None:
         self._engine = engine
+        self._fields: dict[type, dict[str, FieldSpec]] = {}
 
     @abstractmethod
     def fields(self, cls: type) -> dict[str, FieldSpec]:
-        """The record's fields in declaration order."""
+        """The record's fields in declaration order (called once per class, then cached)."""
+
+    def _specs(self, cls: type) -> dict[str, FieldSpec]:
+        found = self._fields.get(cls)
+        if found is None:
+            found = self._fields[cls] = self.fields(cls)
+        return found
 
     @abstractmethod
     def build(self, cls: type, values: dict[str, object]) -> object:
@@ -64,7 +71,7 @@ class RecordTransformer(TypeTransformer[object]):
         assert isinstance(python_type, type)
         props: dict[str, JSON] = {}
         required: list[JSON] = []
-        for name, spec in self.fields(python_type).items():
+        for name, spec in self._specs(python_type).items():
             props[name] = json_schema(self._engine.literal_type(spec.hint))
             if not spec.has_default:
                 required.append(name)
@@ -85,7 +92,7 @@ class RecordTransformer(TypeTransformer[object]):
         if not isinstance(value, python_type):
             raise TypeTransformerError.for_value(type_name(python_type), value)
         encoded: dict[str, JSON] = {}
-        for name, spec in self.fields(python_type).items():
+        for name, spec in self._specs(python_type).items():
             try:
                 lit = self._engine.to_literal(getattr(value, name), spec.hint, ctx)
             except TypeTransformerError as err:
@@ -106,7 +113,7 @@ class RecordTransformer(TypeTransformer[object]):
             raise TypeTransformerError(type_name(python_type), f"a {literal_kind(literal)} literal")
         stored: Mapping[str, JSON] = struct_to_dict(literal.scalar.generic)
         values: dict[str, object] = {}
-        for name, spec in self.fields(python_type).items():
+        for name, spec in self._specs(python_type).items():
             if name not in stored:
                 if spec.has_default:
                     continue
