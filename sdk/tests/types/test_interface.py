@@ -138,3 +138,49 @@ def test_varargs_are_rejected() -> None:
 
     with pytest.raises(InterfaceError, match=r"\*args"):
         extract_interface(bad)
+
+
+def test_numpy_sections_after_returns_are_ignored() -> None:
+    def fn(a: int) -> int:
+        """Do it.
+
+        Parameters
+        ----------
+        a : int
+            the a
+
+        Returns
+        -------
+        int
+            the answer
+
+        Examples
+        --------
+        >>> fn(1)
+        """
+        return a
+
+    py = extract_interface(fn)
+    assert py.input_descriptions == {"a": "the a"}
+    assert py.output_descriptions == {"o0": "the answer"}
+
+
+def test_google_free_text_returns_and_other_sections() -> None:
+    def fn(a: int) -> list[int]:
+        """Do it.
+
+        Args:
+            a: the a
+
+        Returns:
+            The list of
+            results.
+
+        Raises:
+            ValueError: never
+        """
+        return [a]
+
+    py = extract_interface(fn)
+    assert py.input_descriptions == {"a": "the a"}
+    assert py.output_descriptions == {"o0": "The list of results."}

@@ -67,6 +67,8 @@ def _section_of(lines: list[str], i: int) -> tuple[str, bool] | None:
     key = text.rstrip(":").lower()
     if key in _GOOGLE_HEADERS and (numpy or text.endswith(":")):
         return _GOOGLE_HEADERS[key], numpy
+    if numpy and text:
+        return "other", True  # e.g. "Examples\n--------": ends the previous section
     return None
 
 
@@ -85,6 +87,8 @@ def _parse_sections(lines: list[str], out: Docstring) -> None:
                 break
             body.append(lines[i])
             i += 1
+        if kind == "other":
+            continue
         target = out.params if kind == "params" else out.returns
         _parse_items(body, target, numpy=numpy, is_returns=kind == "returns")
 
