@@ -9,7 +9,8 @@ listener, JetStream consumers, the outbox relay:
   it failed;
 * ``await component.shutdown()`` makes ``run()`` return after a drain bounded by the
   component's own deadline; it is idempotent and may be called before or during ``run()``;
-* ``__aexit__`` calls ``shutdown()`` and releases resources.
+* ``__aexit__`` calls ``shutdown()`` and releases resources; when it sees ``CancelledError``
+  (a forced stop) it should skip the drain.
 
 :class:`Service` enters components in the order given, runs them all, and on the first of
 (stop requested, a component failing, a component's ``run()`` returning on its own) shuts them

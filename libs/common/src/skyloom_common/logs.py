@@ -28,7 +28,7 @@ __all__ = ["JsonFormatter", "TextFormatter", "TraceContextFilter", "configure_lo
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD_ATTRS = frozenset(
     vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys()
-    | {"message", "asctime", "trace_id", "span_id", "service"}
+    | {"message", "asctime", "trace_id", "span_id", "service", "trace"}
 )
 _HANDLER_MARK = "_skyloom_handler"
 

@@ -13,7 +13,16 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from skyloom_common.config import GrpcSettings
 from skyloom_common.rpc import GrpcServer, bind_service
 
-from .conftest import ECHO, OPEN_POLICY, OTHER, PACKAGE, EchoRequest, StartServer
+from .conftest import (
+    ECHO,
+    OPEN_POLICY,
+    OTHER,
+    PACKAGE,
+    EchoClient,
+    EchoImpl,
+    EchoRequest,
+    StartServer,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -167,3 +176,35 @@ def test_server_rejects_authorizer_for_unknown_method() -> None:
     )
     with pytest.raises(ValueError, match="unregistered methods"):
         GrpcServer([bind_service(OTHER, _Pinger())], settings=GrpcSettings(port=0), auth=policy)
+
+
+async def test_cancellation_skips_the_drain() -> None:
+    # A forced stop (second SIGTERM cancels the main task) must not wait for drain_seconds.
+    impl = EchoImpl()
+    server = GrpcServer(
+        [bind_service(ECHO, impl), bind_service(OTHER, _Pinger())],
+        settings=GrpcSettings(port=0, drain_seconds=30),
+        auth=OPEN_POLICY,
+    )
+    entered = asyncio.Event()
+
+    async def serve() -> None:
+        async with server:
+            entered.set()
+            await server.run()
+
+    serving = asyncio.ensure_future(serve())
+    await entered.wait()
+    async with grpc.aio.insecure_channel(server.target) as channel:
+        slow = asyncio.ensure_future(
+            EchoClient(channel).say()(EchoRequest(text="x", sleep_seconds=60))
+        )
+        await impl.started.wait()
+        began = time.monotonic()
+        serving.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await serving
+        assert time.monotonic() - began < 3
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await slow
+        assert info.value.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)

@@ -23,7 +23,8 @@ Interceptor order, outermost first — each sees what the inner ones did:
 Drain (``shutdown()``, idempotent, safe to call concurrently): health flips to NOT_SERVING and
 open health watches are closed; RPCs are still accepted for ``drain_notice_seconds`` so load
 balancers can notice; then the listener closes and in-flight RPCs get ``drain_seconds`` to
-finish before they are cancelled. Oversized requests are refused by grpc itself with
+finish before they are cancelled. Leaving the ``async with`` block because of cancellation skips
+the drain and cancels in-flight RPCs at once. Oversized requests are refused by grpc itself with
 RESOURCE_EXHAUSTED (``max_message_bytes``).
 """
 
@@ -191,4 +192,11 @@ class GrpcServer:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if (
+            self._server is not None
+            and exc_type is not None
+            and issubclass(exc_type, asyncio.CancelledError)
+        ):
+            # Cancelled while running (a second SIGTERM): stop now, cancelling in-flight RPCs.
+            await self._server.stop(None)
         await self.shutdown()
