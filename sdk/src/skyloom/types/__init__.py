@@ -4,6 +4,7 @@ Extend it by subclassing :class:`TypeTransformer` and calling :func:`register`.
 """
 
 from skyloom.types.builtins import default_engine, new_engine, register
+from skyloom.types.cli_values import from_json, parse_text, to_json
 from skyloom.types.context import RawDataStore, TransferContext
 from skyloom.types.engine import TypeEngine
 from skyloom.types.errors import (
@@ -34,6 +35,9 @@ __all__ = [
     "columns",
     "default_engine",
     "extract_interface",
+    "from_json",
     "new_engine",
+    "parse_text",
     "register",
+    "to_json",
 ]

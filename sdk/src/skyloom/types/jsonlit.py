@@ -175,11 +175,26 @@ def _simple_from_json(value: JSON, lt: types_pb2.LiteralType) -> literals_pb2.Li
             return scalar(binary=literals_pb2.Binary(value=data, tag=str(value.get("tag", ""))))
     if s == _ST.SIMPLE_TYPE_STRUCT and isinstance(value, dict):
         st = struct_pb2.Struct()
-        st.update(value)
+        st.update(_exact_numbers(value))
         return scalar(generic=st)
     if s == _ST.SIMPLE_TYPE_NONE and value is None:
         return scalar(none_type=literals_pb2.Void())
     raise _bad(_ST.SimpleType.Name(s).removeprefix("SIMPLE_TYPE_").lower(), value)
+
+
+def _exact_numbers(value: dict[str, JSON]) -> dict[str, JSON]:
+    """Integers a Struct's doubles cannot hold exactly become strings (read back as ints)."""
+
+    def fix(v: JSON) -> JSON:
+        if isinstance(v, dict):
+            return {k: fix(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [fix(x) for x in v]
+        if isinstance(v, int) and not isinstance(v, bool) and abs(v) > _EXACT:
+            return str(v)
+        return v
+
+    return {k: fix(v) for k, v in value.items()}
 
 
 def json_to_literal(value: JSON, lt: types_pb2.LiteralType) -> literals_pb2.Literal:
