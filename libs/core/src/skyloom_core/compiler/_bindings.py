@@ -90,6 +90,8 @@ def _resolve_one(
         return _UNKNOWN
     res.deps.setdefault(ref.node_id, path)
     display = scope.displays.get(ref.node_id, ref.node_id)
+    if iface.opaque:
+        return _UNKNOWN
     if ref.var not in iface.outputs:
         res.broken = True
         if sink is not None:

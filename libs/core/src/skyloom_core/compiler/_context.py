@@ -43,6 +43,7 @@ class Interface:
     open_inputs: bool = False
     array_of: VarTypes | None = None
     passthrough: bool = False
+    opaque: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,24 +82,25 @@ class TemplateCompiler:
             self._check_ids(self.wf.failure_node, "failure_node", seen)
         self.ifaces[START_NODE] = Interface(outputs=variables(self.wf.interface.inputs))
         order: list[str] = []
+        own: list[Interface | None] = []
         for i, node in enumerate(nodes):
+            path = f"nodes[{i}]"
+            iface = self._interface(node, path, self._loc(node, path))
+            own.append(iface)
             if node.id in self.ifaces or node.id in RESERVED_IDS:
-                continue
+                continue  # a duplicate is checked on its own but cannot be referenced
             order.append(node.id)
             self.displays[node.id] = display_name(node)
-            path = f"nodes[{i}]"
-            self.ifaces[node.id] = self._interface(node, path, self._loc(node, path)) or Interface(
-                open_inputs=True, outputs={}
-            )
+            # A node whose target did not resolve still exists: references to it are not
+            # reported again, and its outputs are of unknown type.
+            self.ifaces[node.id] = iface or Interface(open_inputs=True, opaque=True)
         scope = b.Scope(self.ifaces, self.displays, self._infer_passthrough)
         deps: dict[str, Deps] = {}
         for i, node in enumerate(nodes):
             path = f"nodes[{i}]"
-            found = self._links(node, self.ifaces.get(node.id), path, self._loc(node, path), scope)
-            if node.id in order:
-                deps.setdefault(node.id, {}).update(
-                    {k: v for k, v in found.items() if k not in deps.get(node.id, {})}
-                )
+            found = self._links(node, own[i], path, self._loc(node, path), scope)
+            if node.id in order and node.id not in deps:
+                deps[node.id] = found
         if self.wf.HasField("failure_node"):
             fn = self.wf.failure_node
             loc = self._loc(fn, "failure_node")
