@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib.util
 import json
@@ -158,6 +159,8 @@ def _run(entity: Any, **kwargs: Any) -> None:
 
 
 def _show(value: Any) -> str:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
     try:
         return json.dumps(value, default=str)
     except (TypeError, ValueError):

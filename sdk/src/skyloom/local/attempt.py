@@ -6,7 +6,11 @@ Shared by the local executor and ``skyloom-execute``, so both convert data ident
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import inspect
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -132,7 +136,7 @@ async def call_function(
         finally:
             reset_context(token)
 
-    coro = run_async() if inspect.iscoroutinefunction(task.fn) else asyncio.to_thread(run_sync)
+    coro = run_async() if inspect.iscoroutinefunction(task.fn) else in_thread(run_sync)
     if not limit:
         return await coro
     try:
@@ -142,6 +146,37 @@ async def call_function(
         exc = TimeoutError(f"{task.short_name} ran longer than its timeout of {limit:g}s")
         exc._skyloom_timeout = True  # type: ignore[attr-defined]
         raise exc from err
+
+
+async def in_thread(fn: Callable[[], Any]) -> Any:
+    """Run ``fn`` in a daemon thread of its own (with this context).
+
+    Not the loop's default executor: a body abandoned after a timeout must not keep
+    ``asyncio.run`` (and so the caller) waiting at shutdown.
+    """
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future[Any] = loop.create_future()
+    ctx = contextvars.copy_context()
+
+    def settle(ok: bool, value: Any) -> None:
+        if fut.done():
+            return
+        if ok:
+            fut.set_result(value)
+        else:
+            fut.set_exception(value)
+
+    def target() -> None:
+        try:
+            outcome = (True, ctx.run(fn))
+        except BaseException as err:  # handed to the awaiting coroutine
+            outcome = (False, err)
+        # The run may be over (an abandoned, timed-out body): then nobody is waiting.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(settle, *outcome)
+
+    threading.Thread(target=target, name="skyloom-task", daemon=True).start()
+    return await fut
 
 
 def write_deck(params: ExecutionParameters, out_dir: Path) -> Path | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -60,7 +61,8 @@ class Executor:
     def __init__(self, config: LocalConfig) -> None:
         self.config = config
         self.execution_id = "local-" + uuid.uuid4().hex[:12]
-        base = config.run_dir or Path.home() / ".skyloom" / "local-runs"
+        env = os.environ.get("SKYLOOM_LOCAL_RUNS")
+        base = config.run_dir or (Path(env) if env else Path.home() / ".skyloom" / "local-runs")
         self.run_dir = base / self.execution_id
         self.decks: dict[str, Path] = {}
         self._locks: dict[str, asyncio.Lock] = {}
