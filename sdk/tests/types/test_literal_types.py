@@ -94,11 +94,16 @@ def test_dataclass_literal_type_has_json_schema(engine: TypeEngine) -> None:
     assert meta["python_class"] == f"{__name__}.Cfg"
     assert meta["json_schema"] == {
         "title": "Cfg",
+        "x-python-class": f"{__name__}.Cfg",
         "type": "object",
         "properties": {
             "lr": {"type": "number"},
             "tags": {"type": "array", "items": {"type": "string"}},
-            "mode": {"type": "string", "enum": ["fast", "slow"]},
+            "mode": {
+                "type": "string",
+                "enum": ["fast", "slow"],
+                "x-python-class": f"{__name__}.Mode",
+            },
         },
         "required": ["lr", "tags"],
     }

@@ -77,6 +77,7 @@ class RecordTransformer(TypeTransformer[object]):
                 required.append(name)
         schema: dict[str, JSON] = {
             "title": python_type.__name__,
+            "x-python-class": qualified_name(python_type),
             "type": "object",
             "properties": props,
             "required": required,
