@@ -150,3 +150,17 @@ def test_downloads_are_private_copies(
     second = engine.to_python(lit, File, ctx)
     assert isinstance(second, File)
     assert second.path.read_text() == "orig"
+
+
+def test_concurrent_uploads_of_the_same_directory(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from skyloom.types import LocalRawDataStore
+
+    for i in range(20):
+        _write(tmp_path / "src" / f"f{i}.txt", str(i))
+    store = LocalRawDataStore(tmp_path / "raw")
+    with ThreadPoolExecutor(8) as pool:
+        uris = set(pool.map(lambda _: store.upload_dir(tmp_path / "src"), range(16)))
+    assert len(uris) == 1
+    assert len(list(Path(store.download_dir(uris.pop())).iterdir())) == 20

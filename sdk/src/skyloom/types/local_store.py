@@ -55,7 +55,12 @@ class LocalRawDataStore:
         if not dest.exists():
             tmp = dest.with_name(f".{uuid.uuid4().hex}.tmp")
             shutil.copytree(local_path, tmp)
-            tmp.replace(dest)
+            try:
+                tmp.rename(dest)
+            except OSError:  # a concurrent upload of the same content won the race
+                shutil.rmtree(tmp, ignore_errors=True)
+                if not dest.is_dir():
+                    raise
         return dest.as_uri()
 
     def download_file(self, uri: str) -> Path:
