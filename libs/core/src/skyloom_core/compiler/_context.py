@@ -1,17 +1,18 @@
 """Shared state of one compilation: the error sink, node interfaces, and entity lookups."""
+# START_NODE/END_NODE are defined in _graph and re-exported from here for the other modules.
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from skyloom_core.compiler._graph import END_NODE as END_NODE
+from skyloom_core.compiler._graph import START_NODE as START_NODE
 from skyloom_core.compiler.codes import ErrorCode
 from skyloom_core.errors import CompileError
 from skyloom_core.refs import Resolved, resolve
 from skyloom_idl.core import identifier_pb2, interface_pb2, tasks_pb2, types_pb2, workflow_pb2
 
-START_NODE = "start-node"
-END_NODE = "end-node"
 RESERVED_IDS = frozenset({START_NODE, END_NODE})
 
 # A variable whose type is unknown (an opaque struct attribute, a failed reference) is None:

@@ -11,6 +11,11 @@ import heapq
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from skyloom_idl.core import compiler_pb2
+
+START_NODE = "start-node"
+END_NODE = "end-node"
+
 
 @dataclass(frozen=True, slots=True)
 class Cycle:
@@ -135,3 +140,24 @@ def _strongly_connected(nodes: Sequence[str], down: Mapping[str, list[str]]) -> 
                         break
                 out.append(comp)
     return out
+
+
+def connection_set(
+    order: Sequence[str], deps: Mapping[str, Mapping[str, str]], end_deps: Mapping[str, str]
+) -> compiler_pb2.ConnectionSet:
+    """Edges both ways. Nodes with no upstream hang off ``start-node``; ``end-node`` waits for
+    the nodes the outputs use and for every leaf, so the workflow ends when everything has."""
+    rank = {START_NODE: -1, **{n: i for i, n in enumerate(order)}}
+    upstream: dict[str, list[str]] = {}
+    for n in order:
+        ups = sorted(deps.get(n, {}), key=lambda u: rank.get(u, len(order)))
+        upstream[n] = ups or [START_NODE]
+    has_down = {u for ups in upstream.values() for u in ups}
+    end = set(end_deps) | {n for n in order if n not in has_down}
+    upstream[END_NODE] = sorted(end, key=lambda u: rank.get(u, len(order))) or [START_NODE]
+    conns = compiler_pb2.ConnectionSet()
+    for n, ups in upstream.items():
+        conns.upstream[n].ids.extend(ups)
+        for u in ups:
+            conns.downstream[u].ids.append(n)
+    return conns

@@ -21,7 +21,7 @@ from skyloom_core.compiler._context import (
     display_name,
     variables,
 )
-from skyloom_core.compiler._graph import analyze
+from skyloom_core.compiler._graph import analyze, connection_set
 from skyloom_core.compiler._interfaces import (
     array_interface,
     gate_interface,
@@ -356,7 +356,6 @@ class TemplateCompiler:
     ) -> compiler_pb2.CompiledWorkflow:
         inner = {n: {u: p for u, p in deps.get(n, {}).items() if u != START_NODE} for n in order}
         report = analyze(order, inner)
-        index = {n: i for i, n in enumerate(order)}
         for cycle in report.cycles:
             shown = " -> ".join((*cycle.path, cycle.path[0]))
             src = self._source_of(cycle.path[0])
@@ -376,19 +375,7 @@ class TemplateCompiler:
                 path=f"nodes[{self._index_of(n)}]",
                 source=self._source_of(n),
             )
-        rank = {START_NODE: -1, **index}
-        upstream: dict[str, list[str]] = {}
-        for n in order:
-            ups = sorted(deps.get(n, {}), key=lambda u: rank.get(u, len(order)))
-            upstream[n] = ups or [START_NODE]
-        has_down = {u for ups in upstream.values() for u in ups}
-        end = set(end_deps) | {n for n in order if n not in has_down}
-        upstream[END_NODE] = sorted(end, key=lambda u: rank.get(u, len(order))) or [START_NODE]
-        conns = compiler_pb2.ConnectionSet()
-        for n, ups in upstream.items():
-            conns.upstream[n].ids.extend(ups)
-            for u in ups:
-                conns.downstream[u].ids.append(n)
+        conns = connection_set(order, deps, end_deps)
         topo = [START_NODE, *report.order, END_NODE] if not report.cycles else []
         return compiler_pb2.CompiledWorkflow(
             template=self.wf, connections=conns, topological_order=topo
