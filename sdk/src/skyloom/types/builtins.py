@@ -8,12 +8,14 @@ from typing import Any
 from skyloom.types.arrow_tables import ArrowTransformer
 from skyloom.types.binary import BytesTransformer
 from skyloom.types.blobs import DirectoryTransformer, FileTransformer
+from skyloom.types.dates import DateTransformer
 from skyloom.types.datetimes import DatetimeTransformer
 from skyloom.types.dicts import DictTransformer
 from skyloom.types.durations import TimedeltaTransformer
 from skyloom.types.engine import TypeEngine
 from skyloom.types.enums import EnumTransformer
 from skyloom.types.lists import ListTransformer
+from skyloom.types.literal_strings import LiteralStringTransformer
 from skyloom.types.numpy_arrays import NumpyTransformer
 from skyloom.types.pandas_frames import PandasTransformer
 from skyloom.types.pickle_fallback import PickleTransformer
@@ -38,8 +40,10 @@ def new_engine() -> TypeEngine:
         PrimitiveTransformer(str),
         BytesTransformer(),
         DatetimeTransformer(),
+        DateTransformer(),
         TimedeltaTransformer(),
         EnumTransformer(),
+        LiteralStringTransformer(),
         ListTransformer(engine),
         DictTransformer(engine),
         UnionTransformer(engine),
