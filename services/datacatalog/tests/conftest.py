@@ -93,7 +93,9 @@ async def fails(call: Awaitable[object]) -> SkyloomError:
     raise AssertionError("the call succeeded")
 
 
-def dataset_id(version: str = "1-aaaaaaaa-bbbbbbbb", name: str = "skyloom_task-wf.t") -> dc.DatasetID:
+def dataset_id(
+    version: str = "1-aaaaaaaa-bbbbbbbb", name: str = "skyloom_task-wf.t"
+) -> dc.DatasetID:
     return dc.DatasetID(project="proj", domain="dev", name=name, version=version)
 
 
@@ -103,9 +105,7 @@ def int_literal(value: int) -> literals_pb2.Literal:
     )
 
 
-def artifact(
-    artifact_id: str, ds: dc.DatasetID, value: int = 1, **metadata: str
-) -> dc.Artifact:
+def artifact(artifact_id: str, ds: dc.DatasetID, value: int = 1, **metadata: str) -> dc.Artifact:
     return dc.Artifact(
         id=artifact_id,
         dataset=ds,

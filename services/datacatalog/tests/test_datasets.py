@@ -22,7 +22,7 @@ async def test_dataset_round_trip_and_duplicate(catalog: Running) -> None:
     await catalog.stub.CreateDataset(dc.CreateDatasetRequest(dataset=ds))
 
     got = (await catalog.stub.GetDataset(dc.GetDatasetRequest(dataset=dataset_id()))).dataset
-    assert got.id.name == ds.id.name and got.id.version == ds.id.version
+    assert (got.id.name, got.id.version) == (ds.id.name, ds.id.version)
     assert got.id.uuid  # server-assigned
     assert dict(got.metadata.key_map) == {"owner": "team-a"}
     assert list(got.partition_keys) == ["region", "day"]
@@ -39,7 +39,8 @@ async def test_artifact_by_id_and_tag_returns_what_was_stored(catalog: Running) 
     stored = artifact("a1", ds_id, 42, task_version="v1")
     stored.data.add(name="o1").value.scalar.blob.uri = "s3://bucket/raw/x.parquet"
     await catalog.stub.CreateArtifact(dc.CreateArtifactRequest(artifact=stored))
-    await catalog.stub.AddTag(dc.AddTagRequest(tag=dc.Tag(name="t1", artifact_id="a1", dataset=ds_id)))
+    tag = dc.Tag(name="t1", artifact_id="a1", dataset=ds_id)
+    await catalog.stub.AddTag(dc.AddTagRequest(tag=tag))
 
     by_id = await catalog.stub.GetArtifact(dc.GetArtifactRequest(dataset=ds_id, artifact_id="a1"))
     by_tag = await catalog.stub.GetArtifact(dc.GetArtifactRequest(dataset=ds_id, tag_name="t1"))
