@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import enum
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -35,6 +36,8 @@ CASES: list[tuple[str, TypeHint, object]] = [
     ("2024-05-01", dt.datetime, dt.datetime(2024, 5, 1, tzinfo=dt.UTC)),
     ("2024-05-01T12:00:00+02:00", dt.datetime, dt.datetime(2024, 5, 1, 10, tzinfo=dt.UTC)),
     ("90", dt.timedelta, dt.timedelta(seconds=90)),
+    ("2024-02-29", dt.date, dt.date(2024, 2, 29)),
+    ("slow", Literal["fast", "slow"], "slow"),
     ("1.5s", dt.timedelta, dt.timedelta(seconds=1.5)),
     ("fast", Mode, Mode.FAST),
     ("FAST", Mode, Mode.FAST),

@@ -4,7 +4,8 @@
 
 - ``str``: the text as is; ``int``/``float``: Python literals; ``bool``: true/false, yes/no,
   1/0, on/off (any case);
-- ``datetime``: ISO 8601 (``2024-05-01``, ``2024-05-01T12:00:00+02:00``; naive means UTC);
+- ``date``: ``2024-05-01``; ``datetime``: ISO 8601 (``2024-05-01``,
+  ``2024-05-01T12:00:00+02:00``; naive means UTC);
   ``timedelta``: seconds (``90``, ``1.5``) or protobuf form (``"1.5s"``);
 - an ``Enum``: a member's value; ``File``/``Directory``: a local path or a URI;
 - anything else (lists, dicts, records, optionals, unions): JSON in the encoding of
@@ -63,6 +64,8 @@ def _simple(text: str, hint: TypeHint) -> tuple[bool, object]:
             return True, float(text)
         if hint is dt.datetime:
             return True, to_utc(dt.datetime.fromisoformat(text))
+        if hint is dt.date:
+            return True, dt.date.fromisoformat(text)
         if hint is dt.timedelta:
             return True, dt.timedelta(seconds=float(text.removesuffix("s")))
     except ValueError as exc:
