@@ -177,9 +177,8 @@ def test_conditional_comparing_incompatible_types() -> None:
 
         @workflow
         def wf(n: int) -> str:
-            return (
-                conditional("c").if_(load(n=n) == 3).then(load(n=1)).else_().then(load(n=2))
-            )  # MARK-12
+            c = conditional("c")
+            return c.if_(load(n=n) == 3).then(load(n=1)).else_().then(load(n=2))  # MARK-12
 
     assert "MARK-12" in source_line(info.value)
 
