@@ -58,8 +58,8 @@ class _Blob(os.PathLike[str]):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "_formats" not in cls.__dict__ and not cls.__dict__.get("_is_format_variant", False):
-            cls._formats = {}
+        if not cls.__dict__.get("_is_format_variant", False):
+            cls._formats = {}  # each real class (File, Directory, a user's) has its own variants
 
     def __class_getitem__(cls: type[_B], fmt: str) -> type[_B]:
         return cls.with_format(fmt)
@@ -69,6 +69,8 @@ class _Blob(os.PathLike[str]):
         """The subclass for ``fmt`` (what ``File["csv"]`` returns); one class per format."""
         if not isinstance(fmt, str):
             raise TypeError(f"{cls.__name__}[...] takes a format string such as 'csv'")
+        if cls.__dict__.get("_is_format_variant", False):
+            raise TypeError(f"{cls.__name__} already has a format")
         cache = cls._formats
         if fmt not in cache:
             cache[fmt] = type(

@@ -158,3 +158,16 @@ def test_guess_dataclass_rebuilds_unknown_class(engine: TypeEngine, ctx: Transfe
     assert back.when == value.when  # type: ignore[attr-defined]
     assert back.by_name == {"k": 1}  # type: ignore[attr-defined]
     assert back.maybe is None  # type: ignore[attr-defined]
+
+
+def test_format_variants_per_class() -> None:
+    csv = File.with_format("csv")
+    with pytest.raises(TypeError, match="already has a format"):
+        csv.with_format("tsv")
+
+    class Fastq(File):
+        format = "fastq"
+
+    gz = Fastq.with_format("fastq.gz")
+    assert issubclass(gz, Fastq)
+    assert File.with_format("fastq.gz") is not gz
