@@ -280,3 +280,21 @@ def test_ready_skipped_and_blocked_nodes() -> None:
     assert skipped_nodes(wf, {"n0": P.PHASE_SUCCEEDED, "n1": P.PHASE_SKIPPED}) == ["n3", "n4"]
     all_done = dict.fromkeys(["n0", "n1", "n2", "n3", "n4"], P.PHASE_SUCCEEDED)
     assert ready_nodes(wf, all_done) == ["end-node"]
+
+
+def test_subworkflow_found_by_wildcard_is_compiled_too() -> None:
+    sub = diamond()
+    sub.id.CopyFrom(g.entity_id("inner", kind=identifier_pb2.RESOURCE_TYPE_WORKFLOW))
+    ref = identifier_pb2.Identifier(
+        resource_type=identifier_pb2.RESOURCE_TYPE_WORKFLOW, name="inner"
+    )
+    node = workflow_pb2.Node(
+        id="s",
+        inputs=g.bindings({"raw": t.str_literal("7")}),
+        workflow_node=workflow_pb2.WorkflowNode(sub_workflow_ref=ref),
+    )
+    closure = compile_workflow(
+        g.workflow_template("outer", [node]), tasks=TASKS, subworkflows={id_key(sub.id): sub}
+    )
+    assert [w.template.id.name for w in closure.sub_workflows] == ["inner"]
+    assert closure.primary.template.nodes[0].workflow_node.sub_workflow_ref.version == "v1"

@@ -30,7 +30,7 @@ from skyloom_core.compiler._interfaces import (
 )
 from skyloom_core.compiler.codes import ErrorCode
 from skyloom_core.names import validate_node_id
-from skyloom_core.refs import id_key
+from skyloom_core.refs import resolve
 from skyloom_core.types import type_name
 from skyloom_idl.core import compiler_pb2, types_pb2, workflow_pb2
 
@@ -189,11 +189,11 @@ class TemplateCompiler:
         return iface
 
     def _note_subworkflow(self, node: workflow_pb2.WorkflowNode, path: str) -> None:
-        if (
-            node.WhichOneof("reference") == "sub_workflow_ref"
-            and id_key(node.sub_workflow_ref) in self.entities.subworkflows
-        ):
-            self.sub_refs.setdefault(id_key(node.sub_workflow_ref), path)
+        if node.WhichOneof("reference") != "sub_workflow_ref":
+            return
+        found = resolve(node.sub_workflow_ref, self.entities.subworkflows)
+        if found.found:
+            self.sub_refs.setdefault(found.key, path)
 
     def _infer_passthrough(self, node_id: str, var: str) -> types_pb2.LiteralType | None:
         if (node_id, var) in self._inferring:
