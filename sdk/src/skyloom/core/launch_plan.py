@@ -192,10 +192,12 @@ class LaunchPlan:
     def default_inputs_all(self) -> dict[str, Any]:
         return self.py_interface.defaults
 
-    def literal_inputs(self, given: literals_pb2.LiteralMap) -> literals_pb2.LiteralMap:
+    def literal_inputs(
+        self, given: literals_pb2.LiteralMap, raw_dir: Path | None = None
+    ) -> literals_pb2.LiteralMap:
         """Workflow inputs: defaults, then what was given, then the fixed inputs."""
         ins = self.workflow.py_interface.inputs
-        ctx = transfer_context(Path.home() / ".skyloom" / "raw")
+        ctx = None if raw_dir is None else transfer_context(raw_dir)
         out = literals_pb2.LiteralMap()
         for k, v in self.py_interface.defaults.items():
             out.literals[k].CopyFrom(engine().to_literal(v, ins[k], ctx))

@@ -83,7 +83,9 @@ class ReferenceLaunchPlan(_Reference):
         node.workflow_node.launchplan_ref.CopyFrom(self.id)
         state.entities["lp:" + self.name] = self
 
-    def literal_inputs(self, given: literals_pb2.LiteralMap) -> literals_pb2.LiteralMap:
+    def literal_inputs(
+        self, given: literals_pb2.LiteralMap, raw_dir: object = None
+    ) -> literals_pb2.LiteralMap:
         return given
 
 

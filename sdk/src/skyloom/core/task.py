@@ -281,7 +281,10 @@ def task(fn: Callable[P, R] | None = None, /, **options: Any) -> Any:
     settings = _settings(**{**_DEFAULTS, **options})
 
     def wrap(f: Callable[P, R]) -> PythonTask[P, R]:
-        return PythonTask(f, settings)
+        try:
+            return PythonTask(f, settings)
+        except CompileError as err:
+            raise err.with_traceback(None) from err.__cause__
 
     return wrap(fn) if fn is not None else wrap
 

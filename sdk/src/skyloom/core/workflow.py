@@ -167,8 +167,12 @@ def workflow(
     """Compile a function's body into a workflow, validating it now (at definition)."""
 
     def wrap(f: Callable[P, R]) -> Workflow[P, R]:
-        return Workflow(
-            f, failure_policy=failure_policy, on_failure=on_failure, interruptible=interruptible
-        )
+        try:
+            return Workflow(
+                f, failure_policy=failure_policy, on_failure=on_failure, interruptible=interruptible
+            )
+        except CompileError as err:
+            # The message names the author's line; the SDK's frames would only hide it.
+            raise err.with_traceback(None) from err.__cause__
 
     return wrap(fn) if fn is not None else wrap

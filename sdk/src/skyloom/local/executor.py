@@ -64,6 +64,8 @@ class Executor:
         env = os.environ.get("SKYLOOM_LOCAL_RUNS")
         base = config.run_dir or (Path(env) if env else Path.home() / ".skyloom" / "local-runs")
         self.run_dir = base / self.execution_id
+        # Files and directories the run produces or is given (the local raw-data store).
+        self.raw_dir = self.run_dir / "raw"
         self.decks: dict[str, Path] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._slots = asyncio.Semaphore(config.max_parallelism) if config.max_parallelism else None
@@ -152,6 +154,7 @@ class Executor:
             return lit
         t = graph.output_types[ref.node_id][ref.var]
         return _follow(
+            self.raw_dir,
             lit,
             t,
             [a.int_value if a.HasField("int_value") else a.string_value for a in ref.attr_path],
@@ -300,7 +303,7 @@ class Executor:
         limit: float | None,
         path: str,
     ) -> literals_pb2.LiteralMap:
-        raw = self.run_dir / "raw"
+        raw = self.raw_dir
         kwargs = att.load_inputs(task, inputs, raw)
         result = await att.call_function(task, kwargs, params, limit)
         if getattr(task, "is_dynamic", False):
@@ -310,12 +313,14 @@ class Executor:
         return att.to_output_map(types, result, raw, f"task {task.short_name}")
 
 
-def _follow(lit: literals_pb2.Literal, t: Any, steps: list[str | int]) -> literals_pb2.Literal:
+def _follow(
+    raw_dir: Path, lit: literals_pb2.Literal, t: Any, steps: list[str | int]
+) -> literals_pb2.Literal:
     """Apply an attribute path (dataclass fields, list indices, dict keys) to a literal."""
     import dataclasses
     import typing
 
-    eng, ctx = engine(), transfer_context(Path("."))
+    eng, ctx = engine(), transfer_context(raw_dir)
     value = eng.to_python(lit, t, ctx)
     for step in steps:
         if isinstance(step, int) or isinstance(value, dict):

@@ -30,7 +30,7 @@ async def run_workflow_node(
     if runner is not None:
         result: literals_pb2.LiteralMap = await runner(ex, inputs, path)
         return result
-    return await ex.run_graph(lp.workflow.graph, lp.literal_inputs(inputs), path + ".")
+    return await ex.run_graph(lp.workflow.graph, lp.literal_inputs(inputs, ex.raw_dir), path + ".")
 
 
 async def run_branch(
@@ -152,7 +152,7 @@ async def run_gate(
             node_id=path,
             code="SignalNotSet",
         )
-    lit = engine().to_literal(value, t, transfer_context(ex.run_dir / "raw"))
+    lit = engine().to_literal(value, t, transfer_context(ex.raw_dir))
     return literals_pb2.LiteralMap(literals={sig.output_variable_name: lit})
 
 

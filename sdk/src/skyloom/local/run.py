@@ -42,7 +42,7 @@ class RunResult:
 
 
 def to_input_map(
-    entity: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    entity: Any, args: tuple[Any, ...], kwargs: dict[str, Any], raw_dir: Path
 ) -> literals_pb2.LiteralMap:
     """Python arguments → the inputs LiteralMap, checked against the interface."""
     iface = entity.py_interface
@@ -56,7 +56,7 @@ def to_input_map(
             raise TypeError(f"{where} has no input '{k}' (inputs: {', '.join(names) or 'none'})")
         values[k] = v
     defaults = iface.defaults
-    eng, ctx = engine(), transfer_context(Path("."))
+    eng, ctx = engine(), transfer_context(raw_dir)
     out = literals_pb2.LiteralMap()
     for name in names:
         if name not in values:
@@ -75,26 +75,26 @@ def execute(
 ) -> RunResult:
     """Run a task, workflow or launch plan locally and return outputs, decks and where it ran."""
     cfg = config or _CONFIG.get() or LocalConfig()
-    lm = to_input_map(entity, (), dict(inputs or {}))
     ex = Executor(cfg)
+    lm = to_input_map(entity, (), dict(inputs or {}), ex.raw_dir)
     outputs = _run_sync(_start(ex, entity, lm))
     iface = entity.py_interface
-    value = from_output_map(iface.outputs, iface.output_tuple, outputs, ex.run_dir / "raw")
+    value = from_output_map(iface.outputs, iface.output_tuple, outputs, ex.raw_dir)
     return RunResult(ex.execution_id, outputs, value, ex.run_dir, dict(ex.decks))
 
 
 def run_entity(entity: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """``entity(*args, **kwargs)`` outside a body: a local run returning Python values."""
     cfg = _CONFIG.get() or LocalConfig()
-    lm = to_input_map(entity, args, kwargs)
     ex = Executor(cfg)
+    lm = to_input_map(entity, args, kwargs, ex.raw_dir)
     try:
         outputs = _run_sync(_start(ex, entity, lm))
     except SkyloomError as err:
         # Drop the SDK's own frames: what the author needs is the message and the cause chain.
         raise err.with_traceback(None) from err.__cause__
     iface = entity.py_interface
-    return from_output_map(iface.outputs, iface.output_tuple, outputs, ex.run_dir / "raw")
+    return from_output_map(iface.outputs, iface.output_tuple, outputs, ex.raw_dir)
 
 
 async def _start(ex: Executor, entity: Any, lm: literals_pb2.LiteralMap) -> literals_pb2.LiteralMap:
@@ -103,7 +103,7 @@ async def _start(ex: Executor, entity: Any, lm: literals_pb2.LiteralMap) -> lite
         if runner is not None:
             result: literals_pb2.LiteralMap = await runner(ex, lm, "n0")
             return result
-        return await ex.run_graph(entity.workflow.graph, entity.literal_inputs(lm))
+        return await ex.run_graph(entity.workflow.graph, entity.literal_inputs(lm, ex.raw_dir))
     graph = getattr(entity, "graph", None)
     if graph is not None:
         return await ex.run_graph(graph, lm)
