@@ -390,3 +390,57 @@ def test_output_of_the_wrong_type_is_a_user_error() -> None:
     with pytest.raises(ExecutionError, match=r"output 'o0' of task liar") as info:
         liar()
     assert info.value.retryable is False
+
+
+def test_cache_serialize_runs_concurrent_identical_attempts_once() -> None:
+    calls: list[int] = []
+    lock = threading.Lock()
+
+    @task(cache=True, cache_version="1", cache_serialize=True)
+    def expensive(x: int) -> int:
+        with lock:
+            calls.append(x)
+        time.sleep(0.05)
+        return x * 10
+
+    @workflow
+    def wf(x: int) -> tuple[int, int]:
+        return expensive(x=x), expensive(x=x)
+
+    assert wf(x=2) == (20, 20)
+    assert calls == [2]
+
+
+def test_node_override_of_timeout_and_retries_applies_at_run_time() -> None:
+    attempts: list[int] = []
+
+    @task
+    def sometimes_slow() -> int:
+        attempts.append(1)
+        if len(attempts) == 1:
+            time.sleep(1)
+        return len(attempts)
+
+    @workflow
+    def wf() -> int:
+        return sometimes_slow().with_overrides(timeout=0.1, retries=1)
+
+    assert wf() == 2
+
+
+def test_the_cause_keeps_the_authors_frames_only() -> None:
+    @task
+    def parse(s: str) -> int:
+        return int(s)
+
+    with pytest.raises(ExecutionError) as info:
+        parse(s="x")
+    cause = info.value.__cause__
+    assert isinstance(cause, ValueError)
+    frames = []
+    tb = cause.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame.f_code.co_filename)
+        tb = tb.tb_next
+    assert frames
+    assert all(f.endswith("test_local_exec.py") for f in frames)

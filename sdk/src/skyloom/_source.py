@@ -58,5 +58,19 @@ def author_traceback(exc: BaseException) -> str:
     return "".join(parts)
 
 
+def strip_sdk_frames(exc: BaseException) -> BaseException:
+    """Drop the SDK's frames from ``exc``'s traceback (in place), keeping the author's."""
+    kept: list[TracebackType] = []
+    tb = exc.__traceback__
+    while tb is not None:
+        if not is_sdk_file(tb.tb_frame.f_code.co_filename):
+            kept.append(tb)
+        tb = tb.tb_next
+    new: TracebackType | None = None
+    for entry in reversed(kept):
+        new = TracebackType(new, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return exc.with_traceback(new)
+
+
 def _tb(err: BaseException) -> TracebackType | None:
     return err.__traceback__

@@ -18,6 +18,7 @@ from typing import Any
 
 from skyloom._engine import engine, transfer_context
 from skyloom._errors import ExecutionError
+from skyloom._source import strip_sdk_frames
 from skyloom.core.graph import Graph
 from skyloom.local import attempt as att
 from skyloom.local.cache import LocalCache, cache_key
@@ -290,7 +291,7 @@ class Executor:
                     code=f.code,
                     kind=f.kind,
                     retryable=f.retryable,
-                ) from exc
+                ) from strip_sdk_frames(exc)
             deck = att.write_deck(params, work)
             self.emit(NodeEvent(path, name, "SUCCEEDED", attempt, deck=deck))
             return out
