@@ -45,7 +45,8 @@ def event_key(
 ) -> str:
     """The readable identity of an event.
 
-    Workflow events use (execution, phase); node events add the node id and ``retry_attempt``;
+    Workflow events use (execution, phase); node events add the node id and ``retry_attempt``
+    (the event's ``retry_group``); the format is documented in proto/skyloom/event/event.proto;
     task events use the attempt in ``entity.retry_attempt`` plus the task id and
     ``phase_version``. Unused arguments are ignored.
     """
