@@ -184,3 +184,42 @@ def test_google_free_text_returns_and_other_sections() -> None:
     py = extract_interface(fn)
     assert py.input_descriptions == {"a": "the a"}
     assert py.output_descriptions == {"o0": "The list of results."}
+
+
+def test_interface_from_a_signature(engine: TypeEngine) -> None:
+    import inspect
+
+    sig = inspect.Signature(
+        [
+            inspect.Parameter("x", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=int),
+            inspect.Parameter(
+                "y", inspect.Parameter.KEYWORD_ONLY, annotation=list[str], default=["a"]
+            ),
+        ],
+        return_annotation=Stats,
+    )
+    py = extract_interface(sig, name="ref", doc="Args:\n    x: the x")
+    assert py.inputs == {"x": int, "y": list[str]}
+    assert py.defaults == {"y": ["a"]}
+    assert list(py.outputs) == ["mean", "n"]
+    assert py.input_descriptions == {"x": "the x"}
+    assert list(engine.interface(sig).inputs.order) == ["x", "y"]
+    unresolved = inspect.Signature(
+        [inspect.Parameter("z", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation="Nope")]
+    )
+    with pytest.raises(InterfaceError, match="parameter 'z' of ref: a string annotation"):
+        extract_interface(unresolved, name="ref")
+
+
+def test_google_section_right_after_returns() -> None:
+    def fn(a: int) -> int:
+        """Do it.
+
+        Returns:
+            the count
+        Raises:
+            ValueError: when a is negative
+        """
+        return a
+
+    assert extract_interface(fn).output_descriptions == {"o0": "the count"}

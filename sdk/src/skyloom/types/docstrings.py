@@ -10,6 +10,7 @@ _SPHINX_PARAM = re.compile(r"^:param\s+(?:[^:]*\s)?(\w+):\s*(.*)$")
 _SPHINX_RETURN = re.compile(r"^:returns?:\s*(.*)$")
 _GOOGLE_ITEM = re.compile(r"^(\w+)\s*(?:\([^)]*\))?\s*:\s*(.*)$")
 _NUMPY_ITEM = re.compile(r"^(\w+)\s*(?::\s*.*)?$")
+_GOOGLE_OTHER = re.compile(r"^[A-Z][A-Za-z ]{1,30}:\s*$")
 _GOOGLE_HEADERS = {
     "args": "params",
     "arguments": "params",
@@ -69,6 +70,8 @@ def _section_of(lines: list[str], i: int) -> tuple[str, bool] | None:
         return _GOOGLE_HEADERS[key], numpy
     if numpy and text:
         return "other", True  # e.g. "Examples\n--------": ends the previous section
+    if _GOOGLE_OTHER.match(lines[i]):
+        return "other", False  # e.g. "Raises:" at the margin
     return None
 
 
@@ -83,7 +86,10 @@ def _parse_sections(lines: list[str], out: Docstring) -> None:
         i += 2 if numpy else 1
         body: list[str] = []
         while i < len(lines) and _section_of(lines, i) is None:
-            if not numpy and lines[i].strip() and not lines[i].startswith((" ", "\t")):
+            # A Google section ends at unindented text after a blank line (items are usually
+            # indented, but not when the header was the docstring's first line).
+            after_blank = bool(body) and not body[-1].strip()
+            if not numpy and after_blank and not lines[i].startswith((" ", "\t")):
                 break
             body.append(lines[i])
             i += 1

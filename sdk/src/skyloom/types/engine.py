@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 import warnings
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -178,14 +179,14 @@ class TypeEngine:
                 raise err.at_var(name, kind) from err
         return out
 
-    def python_interface(self, fn: Callable[..., object]) -> PythonInterface:
+    def python_interface(self, fn: Callable[..., object] | inspect.Signature) -> PythonInterface:
         """The typed signature of ``fn`` (see :func:`skyloom.types.extract_interface`)."""
         return extract_interface(fn)
 
     def interface(
-        self, fn_or_interface: Callable[..., object] | PythonInterface
+        self, fn_or_interface: Callable[..., object] | inspect.Signature | PythonInterface
     ) -> interface_pb2.TypedInterface:
-        """The ``TypedInterface`` of a function (or an already extracted interface)."""
+        """The ``TypedInterface`` of a function, a signature, or an extracted interface."""
         py = (
             fn_or_interface
             if isinstance(fn_or_interface, PythonInterface)

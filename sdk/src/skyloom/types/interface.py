@@ -95,18 +95,41 @@ def _outputs(fn_name: str, ret: TypeHint) -> tuple[dict[str, TypeHint], type | N
     return {"o0": ret}, None
 
 
-def extract_interface(fn: Callable[..., object]) -> PythonInterface:
-    """The :class:`PythonInterface` of ``fn``.
+def _signature_hints(sig: inspect.Signature, name: str) -> dict[str, TypeHint]:
+    hints: dict[str, TypeHint] = {}
+    for pname, param in sig.parameters.items():
+        if param.annotation is not _EMPTY:
+            hints[pname] = param.annotation
+    if sig.return_annotation is not _EMPTY:
+        hints["return"] = sig.return_annotation
+    for pname, hint in hints.items():
+        if isinstance(hint, str):
+            where = "" if pname == "return" else pname
+            raise InterfaceError(name, where, f"a string annotation {hint!r} cannot be resolved")
+    return hints
+
+
+def extract_interface(
+    fn: Callable[..., object] | inspect.Signature, *, name: str = "", doc: str | None = None
+) -> PythonInterface:
+    """The :class:`PythonInterface` of a function (or of an ``inspect.Signature``, whose
+    annotations must be real types, named ``name`` and described by ``doc``).
 
     Every parameter needs a type hint; ``*args``/``**kwargs`` are not allowed (an interface has
     a fixed set of names). Raises :class:`InterfaceError`.
     """
-    name = getattr(fn, "__qualname__", getattr(fn, "__name__", repr(fn)))
-    try:
-        hints = typing.get_type_hints(fn, include_extras=True)
-    except NameError as exc:
-        raise InterfaceError(name, "", f"a type hint cannot be resolved: {exc}") from exc
-    sig = inspect.signature(fn)
+    if isinstance(fn, inspect.Signature):
+        sig = fn
+        name = name or "signature"
+        hints = _signature_hints(sig, name)
+    else:
+        name = name or getattr(fn, "__qualname__", getattr(fn, "__name__", repr(fn)))
+        try:
+            hints = typing.get_type_hints(fn, include_extras=True)
+        except NameError as exc:
+            raise InterfaceError(name, "", f"a type hint cannot be resolved: {exc}") from exc
+        sig = inspect.signature(fn)
+        doc = inspect.getdoc(fn) if doc is None else doc
     inputs: dict[str, TypeHint] = {}
     defaults: dict[str, object] = {}
     for pname, param in sig.parameters.items():
@@ -117,13 +140,15 @@ def extract_interface(fn: Callable[..., object]) -> PythonInterface:
         inputs[pname] = hints[pname]
         if param.default is not _EMPTY:
             defaults[pname] = param.default
-    ret = hints.get("return", _EMPTY if sig.return_annotation is _EMPTY else None)
+    ret = hints.get("return", _EMPTY)
+    if ret is None:
+        ret = type(None)
     outputs, output_tuple = _outputs(name, ret)
-    doc = parse_docstring(inspect.getdoc(fn))
-    out_docs = {k: v for k, v in doc.returns.items() if k in outputs}
+    parsed = parse_docstring(doc)
+    out_docs = {k: v for k, v in parsed.returns.items() if k in outputs}
     if len(outputs) == 1 and not out_docs:
-        text = doc.returns.get("") or (
-            next(iter(doc.returns.values())) if len(doc.returns) == 1 else ""
+        text = parsed.returns.get("") or (
+            next(iter(parsed.returns.values())) if len(parsed.returns) == 1 else ""
         )
         if text:
             out_docs = {next(iter(outputs)): text}
@@ -132,8 +157,8 @@ def extract_interface(fn: Callable[..., object]) -> PythonInterface:
         inputs=inputs,
         outputs=outputs,
         defaults=defaults,
-        input_descriptions={k: v for k, v in doc.params.items() if k in inputs},
+        input_descriptions={k: v for k, v in parsed.params.items() if k in inputs},
         output_descriptions=out_docs,
         output_tuple=output_tuple,
-        docstring=doc.summary,
+        docstring=parsed.summary,
     )
