@@ -13,7 +13,9 @@ A value knows its local path, its remote URI, or both::
 Static checkers do not understand the subscription (mypy reports ``File`` as not generic; add
 ``# type: ignore[misc]`` or use plain ``File``); ``File.with_format("csv")`` is the same class.
 Serializing records the content's SHA-256 in ``Literal.hash`` so cache keys follow content, not
-URIs; a value read from a literal keeps that hash.
+URIs; a value read from a literal keeps that hash and its URI, so returning it again transfers
+nothing. Downloads are private copies: to return changed content, write and return a new
+``File`` (changes to a downloaded copy are not uploaded).
 """
 
 from __future__ import annotations
