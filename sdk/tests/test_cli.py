@@ -170,3 +170,30 @@ def test_real_process_runs_an_example(tmp_path: Path) -> None:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == 'o0: "Hello, process!"\n'
+
+
+def test_data_frame_flag_reads_a_parquet_file_and_the_second_run_is_cached(tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    pd.DataFrame({"x": [1, 2, None, 4]}).to_parquet(tmp_path / "d.parquet")
+    wf = tmp_path / "frames.py"
+    wf.write_text(
+        "import pandas as pd\n"
+        "from skyloom import task, workflow\n"
+        "@task(cache=True, cache_version='1')\n"
+        "def clean(df: pd.DataFrame, scale: int) -> pd.DataFrame:\n"
+        "    return df.dropna() * scale\n"
+        "@task\n"
+        "def total(df: pd.DataFrame) -> int:\n"
+        "    return int(df['x'].sum())\n"
+        "@workflow\n"
+        "def pipeline(df: pd.DataFrame) -> int:\n"
+        "    return total(df=clean(df=df, scale=2))\n"
+    )
+    args = ["run", "--plain", f"{wf}:pipeline", "--df", str(tmp_path / "d.parquet")]
+    code, out, err = _run(*args)
+    assert code == 0, err
+    assert out == "o0: 14\n"
+    code, out, err = _run(*args)
+    assert out == "o0: 14\n"
+    assert "clean                CACHED" in err
