@@ -251,7 +251,7 @@ def test_map_task_errors() -> None:
         match=r"map_task\(clean\) \(test_compile_errors.py:\d+\): clean has no input\(s\) nope",
     ):
         map_task(functools.partial(clean, nope=1))
-    with pytest.raises(CompileError, match=r"expects a @task"):
+    with pytest.raises(CompileError, match=r"expects a task, workflow or launch plan"):
         map_task(len)
     with pytest.raises(CompileError, match=r"expects list\[int\], got str from load.o0"):
 

@@ -444,3 +444,64 @@ def test_the_cause_keeps_the_authors_frames_only() -> None:
         tb = tb.tb_next
     assert frames
     assert all(f.endswith("test_local_exec.py") for f in frames)
+
+
+def test_map_over_a_subworkflow_and_a_launch_plan() -> None:
+    @task
+    def inc(x: int) -> int:
+        return x + 1
+
+    @workflow
+    def twice(x: int, step: int = 1) -> int:
+        return inc(x=inc(x=x))
+
+    lp = LaunchPlan.get_or_create(twice, "test_local_exec.twice_lp")
+
+    @workflow
+    def wf(xs: list[int]) -> tuple[list[int], list[int]]:
+        return map_task(twice, concurrency=2)(x=xs, step=[1] * 3), map_task(lp)(x=xs, step=[0] * 3)
+
+    assert wf(xs=[1, 2, 3]) == ([3, 4, 5], [3, 4, 5])
+
+
+def test_secrets_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from skyloom import Secret
+
+    monkeypatch.setenv("SKYLOOM_SECRETS_AWS_KEY", "s3cr3t")
+
+    @task(secret_requests=[Secret("aws", "key")])
+    def uses_secret() -> int:
+        return len(current_context().secrets.get("aws", "key"))
+
+    assert uses_secret() == 6
+
+    @task
+    def missing() -> str:
+        return current_context().secrets.get("db", "password")
+
+    with pytest.raises(ExecutionError, match=r"secret db/password is not available"):
+        missing()
+
+
+def test_launch_plan_max_parallelism_caps_running_tasks() -> None:
+    lock = threading.Lock()
+    running = peak = 0
+
+    @task
+    def busy(x: int) -> int:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.03)
+        with lock:
+            running -= 1
+        return x
+
+    @workflow
+    def wide(xs: list[int]) -> list[int]:
+        return map_task(busy)(x=xs)
+
+    capped = LaunchPlan.get_or_create(wide, "test_local_exec.wide_capped", max_parallelism=2)
+    assert capped(xs=list(range(6))) == list(range(6))
+    assert peak == 2

@@ -13,9 +13,12 @@ from skyloom.core.graph import Graph, build_graph, input_promises, output_bindin
 from skyloom.core.node import bind_value, new_node
 from skyloom_idl.core import literals_pb2, workflow_pb2
 
+_MAPPABLE = ("task", "workflow", "launch plan")
+
 
 class MapTask:
-    """A task mapped over lists; inputs fixed by ``functools.partial`` are passed whole."""
+    """A task (or workflow, or launch plan) mapped over lists; inputs fixed by
+    ``functools.partial`` are passed whole to every item."""
 
     kind = "map task"
     output_tuple = None
@@ -38,9 +41,10 @@ class MapTask:
                     location=self.location,
                 )
             fixed, target = dict(target.keywords), target.func
-        if getattr(target, "kind", None) != "task" or not hasattr(target, "fn"):
+        if getattr(target, "kind", None) not in _MAPPABLE or not hasattr(target, "fill_node"):
             raise CompileError(
-                f"map_task ({self.location}): expects a @task or a partial of one, got {target!r}",
+                f"map_task ({self.location}): expects a task, workflow or launch plan (or a "
+                f"functools.partial of one), got {target!r}",
                 location=self.location,
             )
         self.task = target

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 import shutil
 import tempfile
 from contextvars import ContextVar
@@ -55,6 +56,30 @@ class Checkpoint:
         return None
 
 
+class Secrets:
+    """Secrets the task asked for (``secret_requests``), by group and key.
+
+    Looked up as the environment variable ``SKYLOOM_SECRETS_<GROUP>_<KEY>`` (how env-var
+    mounts expose them), else the file ``$SKYLOOM_SECRETS_DIR/<group>/<key>`` (file mounts).
+    """
+
+    def env_var(self, group: str, key: str = "") -> str:
+        raw = f"SKYLOOM_SECRETS_{group}_{key}" if key else f"SKYLOOM_SECRETS_{group}"
+        return re.sub(r"[^A-Za-z0-9]", "_", raw).upper()
+
+    def get(self, group: str, key: str = "") -> str:
+        var = self.env_var(group, key)
+        if var in os.environ:
+            return os.environ[var]
+        base = os.environ.get("SKYLOOM_SECRETS_DIR")
+        if base:
+            path = Path(base, group, key) if key else Path(base, group)
+            if path.is_file():
+                return path.read_text().rstrip("\n")
+        where = f"${var}" + (f" or {base}/{group}/{key}" if base else "")
+        raise KeyError(f"secret {group}/{key} is not available (looked in {where})")
+
+
 class Deck:
     """A named HTML report of the running task, saved as deck.html with its outputs."""
 
@@ -96,6 +121,7 @@ class ExecutionParameters:
     working_dir: Path
     checkpoint: Checkpoint
     decks: list[Deck] = field(default_factory=list)
+    secrets: Secrets = field(default_factory=Secrets)
 
     @property
     def deck(self) -> Deck:

@@ -71,6 +71,10 @@ class Executor:
         self._locks: dict[str, asyncio.Lock] = {}
         self._slots = asyncio.Semaphore(config.max_parallelism) if config.max_parallelism else None
 
+    def limit(self, max_parallelism: int) -> None:
+        """Run at most ``max_parallelism`` task attempts at once (0: no limit)."""
+        self._slots = asyncio.Semaphore(max_parallelism) if max_parallelism else None
+
     def emit(self, event: NodeEvent) -> None:
         if event.deck is not None:
             self.decks[event.node_id] = event.deck

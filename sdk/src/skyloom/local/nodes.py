@@ -175,7 +175,7 @@ async def run_array(
 ) -> literals_pb2.LiteralMap:
     arr = node.array_node
     inner = arr.node
-    task = graph.entities[inner.task_node.reference_id.name]
+    target = _target(graph, inner)
     mapped = graph.mapped_inputs.get(node.id, frozenset())
     lengths = {len(full.literals[m].collection.literals) for m in mapped}
     if len(lengths) > 1:
@@ -193,9 +193,9 @@ async def run_array(
         for var, lit in full.literals.items():
             one.literals[var].CopyFrom(lit.collection.literals[i] if var in mapped else lit)
         if slots is None:
-            return await ex.run_task(task, one, f"{path}.{i}", inner)
+            return await _run_item(ex, graph, inner, target, one, f"{path}.{i}")
         async with slots:
-            return await ex.run_task(task, one, f"{path}.{i}", inner)
+            return await _run_item(ex, graph, inner, target, one, f"{path}.{i}")
 
     outcomes = await asyncio.gather(*(item(i) for i in range(n)), return_exceptions=True)
     failures = [o for o in outcomes if isinstance(o, BaseException)]
@@ -212,8 +212,31 @@ async def run_array(
         raise err from first
     out = literals_pb2.LiteralMap()
     none = literals_pb2.Literal(scalar=literals_pb2.Scalar(none_type=literals_pb2.Void()))
-    for var in task.py_interface.outputs:
+    for var in target.py_interface.outputs:
         coll = out.literals[var].collection
         for o in outcomes:
             coll.literals.append(none if isinstance(o, BaseException) else o.literals[var])
     return out
+
+
+def _target(graph: Graph, node: workflow_pb2.Node) -> Any:
+    """The task, workflow or launch plan a node runs."""
+    if node.HasField("task_node"):
+        return graph.entities[node.task_node.reference_id.name]
+    ref = node.workflow_node
+    if ref.HasField("sub_workflow_ref"):
+        return graph.entities[ref.sub_workflow_ref.name]
+    return graph.entities["lp:" + ref.launchplan_ref.name]
+
+
+async def _run_item(
+    ex: Executor,
+    graph: Graph,
+    inner: workflow_pb2.Node,
+    target: Any,
+    inputs: literals_pb2.LiteralMap,
+    path: str,
+) -> literals_pb2.LiteralMap:
+    if inner.HasField("task_node"):
+        return await ex.run_task(target, inputs, path, inner)
+    return await run_workflow_node(ex, graph, inner, inputs, path)

@@ -103,6 +103,8 @@ async def _start(ex: Executor, entity: Any, lm: literals_pb2.LiteralMap) -> lite
         if runner is not None:
             result: literals_pb2.LiteralMap = await runner(ex, lm, "n0")
             return result
+        if entity.max_parallelism:
+            ex.limit(entity.max_parallelism)
         return await ex.run_graph(entity.workflow.graph, entity.literal_inputs(lm, ex.raw_dir))
     graph = getattr(entity, "graph", None)
     if graph is not None:
