@@ -505,3 +505,30 @@ def test_launch_plan_max_parallelism_caps_running_tasks() -> None:
     capped = LaunchPlan.get_or_create(wide, "test_local_exec.wide_capped", max_parallelism=2)
     assert capped(xs=list(range(6))) == list(range(6))
     assert peak == 2
+
+
+def test_map_items_use_the_targets_defaults_for_unbound_inputs() -> None:
+    @task
+    def shift(x: int, by: int = 100) -> int:
+        return x + by
+
+    @workflow
+    def wf(xs: list[int]) -> list[int]:
+        return map_task(shift)(x=xs)
+
+    assert wf(xs=[1, 2]) == [101, 102]
+
+
+def test_reference_entities_do_not_run_locally() -> None:
+    from skyloom import reference_task
+
+    remote = reference_task("p", "d", "remote.task", "v1", inputs={"x": int}, outputs={"o0": int})
+
+    @workflow
+    def wf(x: int) -> int:
+        return remote(x=x)
+
+    with pytest.raises(
+        ExecutionError, match=r"refers to a registered entity and cannot run locally"
+    ):
+        wf(x=1)

@@ -118,6 +118,8 @@ class MapTask:
                 data = bind_value(self.fixed[name], t, what, where, location)
             elif name in values:
                 data = bind_value(values[name], list_of(t), what, where, location)
+            elif name in ins.defaults:  # not mapped: every item gets the default
+                data = bind_value(ins.defaults[name], t, what, where, location)
             else:
                 raise CompileError(
                     f"{where}: {what} is not bound", location=location, code="ParameterNotBound"
@@ -132,7 +134,7 @@ class MapTask:
             arr.min_successes = self.min_successes
         elif self.min_success_ratio is not None:
             arr.min_success_ratio = self.min_success_ratio
-        node.mapped_inputs = frozenset(self.mapped)
+        node.mapped_inputs = frozenset(n for n in self.mapped if n in values)
         state.nodes.append(node)
         return node.outputs()
 
