@@ -182,3 +182,36 @@ def test_unknown_task_is_a_usage_error(tmp_path: Path) -> None:
     proc = _execute(tmp_path, "nope")
     assert proc.returncode == 2
     assert "nope" in proc.stderr
+
+
+def test_file_outputs_are_stored_under_the_raw_output_prefix(tmp_path: Path) -> None:
+    (tmp_path / "filemod.py").write_text(
+        textwrap.dedent(
+            """
+            from pathlib import Path
+            from skyloom import task
+            from skyloom.files import File
+
+            @task
+            def write(x: int) -> File:
+                p = Path("made.txt")
+                p.write_text("x" * x)
+                return File(p)
+            """
+        )
+    )
+    raw = tmp_path / "raw"
+    cmd = [
+        sys.executable, "-m", "skyloom.entrypoint.main",
+        "--inputs", str(_inputs(tmp_path, 4)), "--output-prefix", str(tmp_path / "out"),
+        "--raw-output-prefix", raw.as_uri(), "--module", "filemod", "--task", "write",
+    ]  # fmt: skip
+    env = {"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    out = literals_pb2.LiteralMap()
+    out.ParseFromString((tmp_path / "out" / "outputs.pb").read_bytes())
+    uri = out.literals["o0"].scalar.blob.uri
+    assert uri.startswith(raw.as_uri())
+    stored = Path(uri.removeprefix("file://"))
+    assert stored.read_text() == "xxxx"

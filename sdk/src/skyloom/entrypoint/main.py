@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from skyloom.entrypoint.io import extract_bundle, io_for, join
+from skyloom.entrypoint.io import extract_bundle, io_for, join, local_path
 from skyloom.local import attempt as att
 from skyloom.local.context import Checkpoint, ExecutionParameters
 from skyloom_idl.core import literals_pb2
@@ -50,6 +50,15 @@ def _is_placeholder(value: str) -> bool:
     return not value or value.startswith("{{")
 
 
+def raw_dir(args: argparse.Namespace) -> Path:
+    """Where files and frames the task reads or writes live: they must outlive the process,
+    so never the temporary work directory. ``--raw-output-prefix`` or ``<output>/raw``."""
+    prefix = args.raw_output_prefix
+    if _is_placeholder(prefix):
+        prefix = join(args.output_prefix, "raw")
+    return local_path(prefix)
+
+
 def run(args: argparse.Namespace, work: Path) -> int:
     out_io = io_for(args.output_prefix)
     if args.bundle:
@@ -72,7 +81,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
         working_dir=work,
         checkpoint=Checkpoint(work / "checkpoint", prev),
     )
-    raw = work / "raw"
+    raw = raw_dir(args)
     try:
         inputs = literals_pb2.LiteralMap()
         try:
