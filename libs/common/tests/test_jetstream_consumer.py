@@ -160,6 +160,20 @@ async def test_shutdown_is_idempotent_and_prompt_when_idle(env: Env) -> None:
     assert time.monotonic() - started < 1.0
 
 
+async def test_cancelling_run_stops_the_loop_and_propagates(env: Env) -> None:
+    async with EffectivelyOnceConsumer(
+        env.js, env.pool, SPEC, record_effect, schema="svc", options=FAST
+    ) as consumer:
+        runner = asyncio.create_task(consumer.run())
+        await asyncio.sleep(0.1)
+        runner.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await runner
+        await publish(env.js, "work.x", b"late", msg_id="late")
+        await asyncio.sleep(0.5)
+        assert consumer.stats.applied == 0  # the loop is gone, not running behind our back
+
+
 async def test_shutdown_drains_the_batch_in_flight(env: Env) -> None:
     for i in range(5):
         await publish(env.js, "work.x", b"slow", msg_id=f"m{i}")

@@ -172,8 +172,13 @@ class EffectivelyOnceConsumer:
         """Run until :meth:`shutdown`; re-raises whatever stopped the loop unexpectedly."""
         await self.start()
         assert self._task is not None
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.shield(self._task)
+        try:
+            await self._task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # run() itself was cancelled (the loop was cancelled with it)
+            # else: shutdown() cancelled the loop after its drain: a normal stop
 
     async def shutdown(self) -> None:
         """Stop fetching, drain the batch in flight (bounded by ``drain_timeout``). Idempotent."""

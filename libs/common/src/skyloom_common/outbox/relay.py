@@ -149,10 +149,13 @@ class OutboxRelay:
     async def run(self) -> None:
         """Run until :meth:`shutdown`; re-raises whatever stopped a loop unexpectedly."""
         await self.start()
-        results = await asyncio.gather(*self._tasks, return_exceptions=True)
-        for result in results:
-            if isinstance(result, Exception):
-                raise result
+        try:
+            await asyncio.gather(*self._tasks)
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # run() itself was cancelled (the loops were cancelled with it)
+            # else: shutdown() cancelled a loop after its drain: a normal stop
 
     async def shutdown(self) -> None:
         """Stop; let the round in flight finish within ``drain_timeout``. Idempotent."""
