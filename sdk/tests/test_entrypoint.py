@@ -8,6 +8,7 @@ import sys
 import tarfile
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -215,3 +216,41 @@ def test_file_outputs_are_stored_under_the_raw_output_prefix(tmp_path: Path) -> 
     assert uri.startswith(raw.as_uri())
     stored = Path(uri.removeprefix("file://"))
     assert stored.read_text() == "xxxx"
+
+
+def test_inputs_and_outputs_in_s3(tmp_path: Path, s3_bucket: Any) -> None:
+    import boto3
+
+    creds = s3_bucket.credentials
+    client = boto3.client(
+        "s3",
+        endpoint_url=creds.endpoint_url,
+        aws_access_key_id=creds.access_key_id,
+        aws_secret_access_key=creds.secret_access_key,
+        region_name=creds.region,
+    )
+    lm = literals_pb2.LiteralMap()
+    lm.literals["x"].scalar.primitive.integer = 21
+    client.put_object(Bucket=s3_bucket.name, Key="run/n0/0/inputs.pb", Body=lm.SerializeToString())
+    (tmp_path / "usermod.py").write_text(MODULE)
+    env = {
+        "PYTHONPATH": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+        "SKYLOOM_S3_ENDPOINT": creds.endpoint_url,
+        "AWS_ACCESS_KEY_ID": creds.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": creds.secret_access_key,
+        "AWS_REGION": creds.region,
+    }
+    prefix = f"{s3_bucket.uri}/run/n0/0"
+    cmd = [
+        sys.executable, "-m", "skyloom.entrypoint.main", "--inputs", f"{prefix}/inputs.pb",
+        "--output-prefix", prefix, "--module", "usermod", "--task", "double",
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    body = client.get_object(Bucket=s3_bucket.name, Key="run/n0/0/outputs.pb")["Body"].read()
+    out = literals_pb2.LiteralMap()
+    out.ParseFromString(body)
+    assert out.literals["o0"].scalar.primitive.integer == 42
+    deck = client.get_object(Bucket=s3_bucket.name, Key="run/n0/0/deck.html")["Body"].read()
+    assert b"<p>21</p>" in deck

@@ -64,7 +64,13 @@ class LocalIO:
             shutil.copy2(src, dest)
 
 
-STORES: dict[str, Callable[[], UriIO]] = {"": LocalIO, "file": LocalIO}
+def _s3() -> UriIO:
+    from skyloom.entrypoint.s3 import S3IO
+
+    return S3IO()
+
+
+STORES: dict[str, Callable[[], UriIO]] = {"": LocalIO, "file": LocalIO, "s3": _s3}
 
 
 def io_for(uri: str) -> UriIO:
@@ -73,7 +79,7 @@ def io_for(uri: str) -> UriIO:
         scheme = ""
     factory = STORES.get(scheme)
     if factory is None:
-        raise ValueError(f"no blob store for {scheme}:// URIs (known: file://)")
+        raise ValueError(f"no blob store for {scheme}:// URIs (known: file://, s3://)")
     return factory()
 
 

@@ -50,13 +50,18 @@ def _is_placeholder(value: str) -> bool:
     return not value or value.startswith("{{")
 
 
-def raw_dir(args: argparse.Namespace) -> Path:
+def raw_dir(args: argparse.Namespace, work: Path) -> Path:
     """Where files and frames the task reads or writes live: they must outlive the process,
-    so never the temporary work directory. ``--raw-output-prefix`` or ``<output>/raw``."""
+    so never the temporary work directory when the prefix is local: ``--raw-output-prefix``
+    or ``<output>/raw``. For a remote prefix the type engine's store is still local-only, so
+    tasks passing files need a local prefix until it learns s3:// (plain values work)."""
     prefix = args.raw_output_prefix
     if _is_placeholder(prefix):
         prefix = join(args.output_prefix, "raw")
-    return local_path(prefix)
+    try:
+        return local_path(prefix)
+    except ValueError:
+        return work / "raw"
 
 
 def run(args: argparse.Namespace, work: Path) -> int:
@@ -81,7 +86,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
         working_dir=work,
         checkpoint=Checkpoint(work / "checkpoint", prev),
     )
-    raw = raw_dir(args)
+    raw = raw_dir(args, work)
     try:
         inputs = literals_pb2.LiteralMap()
         try:
