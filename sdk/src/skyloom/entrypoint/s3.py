@@ -50,7 +50,8 @@ class S3IO:
         return asyncio.run(go())
 
     def read_bytes(self, uri: str) -> bytes:
-        return self._run(uri, lambda s, k: s.get_bytes(k))
+        data: bytes = self._run(uri, lambda s, k: s.get_bytes(k))
+        return data
 
     def write_bytes(self, uri: str, data: bytes) -> None:
         self._run(uri, lambda s, k: s.put_bytes(k, data))
