@@ -197,3 +197,11 @@ def test_data_frame_flag_reads_a_parquet_file_and_the_second_run_is_cached(tmp_p
     code, out, err = _run(*args)
     assert out == "o0: 14\n"
     assert "clean                CACHED" in err
+
+
+def test_a_file_named_like_an_imported_module_is_refused(tmp_path: Path) -> None:
+    clash = tmp_path / "json.py"
+    clash.write_text("x = 1\n")
+    code, _, err = _run("run", f"{clash}:x")
+    assert code == 2
+    assert "already" in err

@@ -32,7 +32,12 @@ def load_entity(target: str) -> Any:
     if str(path.parent) not in sys.path:
         sys.path.insert(0, str(path.parent))
     module = sys.modules.get(module_name)
-    if module is None or getattr(module, "__file__", None) != str(path):
+    if module is not None and getattr(module, "__file__", None) != str(path):
+        raise click.UsageError(
+            f"{path_str} would be imported as module {module_name!r}, which is already "
+            f"{getattr(module, '__file__', None) or 'a built-in module'}; rename the file"
+        )
+    if module is None:
         spec = importlib.util.spec_from_file_location(module_name, path)
         if spec is None or spec.loader is None:
             raise click.UsageError(f"cannot import {path_str}")
