@@ -17,6 +17,7 @@ from skyloom import (
     LaunchPlan,
     LocalConfig,
     RetryableError,
+    TaskTimeoutError,
     approve,
     conditional,
     current_context,
@@ -128,8 +129,10 @@ def test_timeout_is_per_attempt_and_retryable() -> None:
     async def forever() -> None:
         await asyncio.sleep(30)
 
-    with pytest.raises(ExecutionError, match=r"TimeoutExpired|timeout of 0\.1s"):
+    with pytest.raises(TaskTimeoutError, match=r"timeout of 0\.1s") as info:
         forever()
+    assert info.value.code == "TimeoutExpired"
+    assert info.value.retryable is True
 
 
 def test_independent_nodes_run_concurrently() -> None:
@@ -532,3 +535,30 @@ def test_reference_entities_do_not_run_locally() -> None:
         ExecutionError, match=r"refers to a registered entity and cannot run locally"
     ):
         wf(x=1)
+
+
+def test_system_errors_have_their_own_budget() -> None:
+    from skyloom.local.attempt import InputConversionError
+
+    attempts: list[int] = []
+
+    @task  # no user retries at all
+    def handed_bad_data() -> int:
+        attempts.append(1)
+        if len(attempts) <= 2:  # the platform failed to hand over inputs, twice
+            raise InputConversionError("inputs.pb unreadable")
+        return len(attempts)
+
+    assert handed_bad_data() == 3
+
+    always: list[int] = []
+
+    @task(retries=5)
+    def never_readable() -> int:
+        always.append(1)
+        raise InputConversionError("inputs.pb unreadable")
+
+    with local_config(LocalConfig(max_system_retries=1)), pytest.raises(ExecutionError) as info:
+        never_readable()
+    assert len(always) == 2  # 1 + max_system_retries, whatever the user budget
+    assert info.value.kind == "SYSTEM"

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from skyloom._engine import engine, transfer_context
-from skyloom._errors import ExecutionError
+from skyloom._errors import ExecutionError, TaskTimeoutError
 from skyloom._source import strip_sdk_frames
 from skyloom.core.graph import Graph
 from skyloom.local import attempt as att
@@ -288,7 +288,8 @@ class Executor:
                 budget = f"attempt {attempt + 1}" + (
                     "" if f.retryable or f.kind == "SYSTEM" else ", not retryable"
                 )
-                raise ExecutionError(
+                error_type = TaskTimeoutError if f.code == "TimeoutExpired" else ExecutionError
+                raise error_type(
                     f"task {task.short_name} ({task.location}) failed in node {path} ({budget}): "
                     f"{f.message}",
                     node_id=path,
