@@ -1,6 +1,12 @@
-"""Postgres runtime: asyncpg pools, transactions, error mapping and alembic migrations."""
+"""Postgres runtime: asyncpg pools, transactions, error mapping and alembic migrations.
 
-from skyloom_common.db.alembic_env import migration_schema, run_migrations
+The migration names (``migrate``, ``current_revision``, ``sqlalchemy_url``, ``migration_schema``,
+``run_migrations``) are loaded on first use: they import alembic and SQLAlchemy, about a second
+of start-up that processes which only publish or consume should not pay.
+"""
+
+from typing import TYPE_CHECKING, Any
+
 from skyloom_common.db.errors import (
     DatabaseError,
     MigrationError,
@@ -9,8 +15,11 @@ from skyloom_common.db.errors import (
     translate_errors,
 )
 from skyloom_common.db.identifiers import quote_ident, validate_schema
-from skyloom_common.db.migrate import current_revision, migrate, sqlalchemy_url
 from skyloom_common.db.pool import Connection, Isolation, create_pool, transaction
+
+if TYPE_CHECKING:
+    from skyloom_common.db.alembic_env import migration_schema, run_migrations
+    from skyloom_common.db.migrations import current_revision, migrate, sqlalchemy_url
 
 __all__ = [
     "Connection",
@@ -30,3 +39,20 @@ __all__ = [
     "translate_errors",
     "validate_schema",
 ]
+
+_LAZY = {
+    "current_revision": "skyloom_common.db.migrations",
+    "migrate": "skyloom_common.db.migrations",
+    "sqlalchemy_url": "skyloom_common.db.migrations",
+    "migration_schema": "skyloom_common.db.alembic_env",
+    "run_migrations": "skyloom_common.db.alembic_env",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # PEP 562 lazy attribute; the only code in this __init__ (see the docstring for why).
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
