@@ -70,19 +70,22 @@ def output_types(ret: Any) -> tuple[dict[str, Any], type | None]:
 
 def interface_of(fn: Callable[..., Any], kind: str) -> PyInterface:
     """Read ``fn``'s signature; every input and the return need a type hint."""
-    where = f"{kind} {fn.__name__} ({object_location(fn)})"
+    loc = object_location(fn)
+    where = f"{kind} {fn.__name__} ({loc})"
     try:
         hints = typing.get_type_hints(fn, include_extras=False)
     except NameError as err:
-        raise CompileError(f"{where}: cannot resolve a type hint: {err}") from err
+        raise CompileError(f"{where}: cannot resolve a type hint: {err}", location=loc) from err
     sig = inspect.signature(fn)
     inputs: dict[str, Any] = {}
     defaults: dict[str, Any] = {}
     for name, param in sig.parameters.items():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            raise CompileError(f"{where}: *args and **kwargs are not supported ({name})")
+            raise CompileError(
+                f"{where}: *args and **kwargs are not supported ({name})", location=loc
+            )
         if name not in hints:
-            raise CompileError(f"{where}: input '{name}' needs a type hint")
+            raise CompileError(f"{where}: input '{name}' needs a type hint", location=loc)
         inputs[name] = hints[name]
         if param.default is not param.empty:
             defaults[name] = param.default
@@ -96,7 +99,9 @@ def interface_of(fn: Callable[..., Any], kind: str) -> PyInterface:
         try:
             eng.literal_type(t)
         except (TypeError, ValueError) as err:
-            raise CompileError(f"{where}: '{name}' has an unsupported type: {err}") from err
+            raise CompileError(
+                f"{where}: '{name}' has an unsupported type: {err}", location=loc
+            ) from err
     return PyInterface(inputs, outputs, defaults, param_docs(fn.__doc__ or ""), tuple_type)
 
 
