@@ -4,4 +4,5 @@ pytest_plugins = [
     "skyloom_testing.postgres",
     "skyloom_testing.nats",
     "skyloom_testing.s3",
+    "skyloom_testing.procs",
 ]

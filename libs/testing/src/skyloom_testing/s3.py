@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -45,15 +48,21 @@ class S3Bucket:
 
 
 @pytest.fixture(scope="session")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Credentials]:
-    """A SeaweedFS S3 server shared by the whole session, stopped (process group) at the end."""
-    server = SeaweedS3Server(tmp_path_factory.mktemp("seaweedfs"), die_with_parent=True)
+def s3_server() -> Iterator[S3Credentials]:
+    """A SeaweedFS S3 server shared by the whole session, stopped (process group) at the end.
+
+    Its data lives in a directory of its own, not under pytest's basetemp: another pytest run
+    on the machine may prune old basetemp folders while this session still uses them.
+    """
+    data_dir = Path(tempfile.mkdtemp(prefix="skyloom-seaweedfs-"))
+    server = SeaweedS3Server(data_dir, die_with_parent=True)
     try:
         creds = server.start()
         _started.append(server)
         yield creds
     finally:
         server.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
