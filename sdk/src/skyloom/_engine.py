@@ -46,8 +46,11 @@ def engine() -> Engine:
     return result
 
 
+@functools.lru_cache(maxsize=64)
 def transfer_context(raw_dir: Path) -> Any:
-    """A TransferContext whose local raw-data store keeps files under ``raw_dir``."""
+    """A TransferContext whose local raw-data store keeps files under ``raw_dir``.
+
+    Cached: the store is stateless beyond its root, and building one costs a mkdir."""
     try:
         ctx_mod = importlib.import_module("skyloom.types.context")
         store_mod = importlib.import_module("skyloom.types.local_store")

@@ -11,10 +11,15 @@ _SDK_DIR = os.path.dirname(os.path.abspath(__file__))
 _SKIP_PREFIXES = (_SDK_DIR, os.path.dirname(os.path.abspath(traceback.__file__)))
 
 
+_PLUMBING = ("/importlib/", "/asyncio/", "/concurrent/futures/", "/threading.py")
+
+
 def is_sdk_file(filename: str) -> bool:
     """True for files of the SDK itself and of the standard library's runtime plumbing."""
     path = os.path.abspath(filename)
-    return path.startswith(_SDK_DIR + os.sep) or "/importlib/" in path or "/asyncio/" in path
+    if path.startswith(_SDK_DIR + os.sep):
+        return True
+    return any(part in path for part in _PLUMBING)
 
 
 def caller_location() -> str:

@@ -10,7 +10,8 @@ import contextlib
 import contextvars
 import inspect
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -118,7 +119,11 @@ def from_output_map(
 
 
 async def call_function(
-    task: Any, kwargs: dict[str, Any], params: ExecutionParameters, limit: float | None
+    task: Any,
+    kwargs: dict[str, Any],
+    params: ExecutionParameters,
+    limit: float | None,
+    pool: Executor | None = None,
 ) -> Any:
     """Run the author's function (sync bodies in a thread) within ``timeout`` seconds."""
 
@@ -136,7 +141,15 @@ async def call_function(
         finally:
             reset_context(token)
 
-    coro = run_async() if inspect.iscoroutinefunction(task.fn) else in_thread(run_sync)
+    coro: Awaitable[Any]
+    if inspect.iscoroutinefunction(task.fn):
+        coro = run_async()
+    elif limit or pool is None:
+        coro = in_thread(run_sync)  # may be abandoned on timeout: a daemon thread of its own
+    else:
+        coro = asyncio.get_running_loop().run_in_executor(
+            pool, contextvars.copy_context().run, run_sync
+        )
     if not limit:
         return await coro
     try:

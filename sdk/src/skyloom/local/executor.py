@@ -12,6 +12,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,20 @@ class Executor:
         self.decks: dict[str, Path] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._slots = asyncio.Semaphore(config.max_parallelism) if config.max_parallelism else None
+        self._threads: ThreadPoolExecutor | None = None
+
+    def _pool(self) -> ThreadPoolExecutor:
+        """Threads for sync task bodies without a timeout (starting a thread per task is
+        most of the per-task overhead); bodies with a timeout get a daemon thread each."""
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(max_workers=32, thread_name_prefix="skyloom-task")
+        return self._threads
+
+    def close(self) -> None:
+        """Release the worker threads; idempotent."""
+        if self._threads is not None:
+            self._threads.shutdown(wait=False)
+            self._threads = None
 
     def limit(self, max_parallelism: int) -> None:
         """Run at most ``max_parallelism`` task attempts at once (0: no limit)."""
@@ -311,7 +326,7 @@ class Executor:
     ) -> literals_pb2.LiteralMap:
         raw = self.raw_dir
         kwargs = att.load_inputs(task, inputs, raw)
-        result = await att.call_function(task, kwargs, params, limit)
+        result = await att.call_function(task, kwargs, params, limit, self._pool())
         if getattr(task, "is_dynamic", False):
             graph: Graph = result
             return await self.run_graph(graph, literals_pb2.LiteralMap(), path + ".")

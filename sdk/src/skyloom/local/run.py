@@ -77,7 +77,10 @@ def execute(
     cfg = config or _CONFIG.get() or LocalConfig()
     ex = Executor(cfg)
     lm = to_input_map(entity, (), dict(inputs or {}), ex.raw_dir)
-    outputs = _run_sync(_start(ex, entity, lm))
+    try:
+        outputs = _run_sync(_start(ex, entity, lm))
+    finally:
+        ex.close()
     iface = entity.py_interface
     value = from_output_map(iface.outputs, iface.output_tuple, outputs, ex.raw_dir)
     return RunResult(ex.execution_id, outputs, value, ex.run_dir, dict(ex.decks))
@@ -93,6 +96,8 @@ def run_entity(entity: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> An
     except SkyloomError as err:
         # Drop the SDK's own frames: what the author needs is the message and the cause chain.
         raise err.with_traceback(None) from err.__cause__
+    finally:
+        ex.close()
     iface = entity.py_interface
     return from_output_map(iface.outputs, iface.output_tuple, outputs, ex.raw_dir)
 
