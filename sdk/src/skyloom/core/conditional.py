@@ -156,7 +156,6 @@ class Conditional:
 class _Else:
     def __init__(self, cond: Conditional) -> None:
         self.cond = cond
-        cond._pending = Comparison.__new__(Comparison)  # marks "expecting then()"
 
     def then(self, result: Any) -> Any:
         node = self.cond._take(result)

@@ -188,10 +188,6 @@ class LaunchPlan:
             output_tuple=wf.output_tuple,
         )
 
-    @property
-    def default_inputs_all(self) -> dict[str, Any]:
-        return self.py_interface.defaults
-
     def literal_inputs(
         self, given: literals_pb2.LiteralMap, raw_dir: Path | None = None
     ) -> literals_pb2.LiteralMap:

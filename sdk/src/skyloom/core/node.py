@@ -14,8 +14,6 @@ from skyloom.core.promise import Promise, contains_promise, literal_to_binding, 
 from skyloom.resources import Resources, required_duration, resources_proto
 from skyloom_idl.core import literals_pb2, tasks_pb2, workflow_pb2
 
-_MISSING: Any = object()
-
 
 class Entity(Protocol):
     """Anything a workflow body can call: tasks, workflows, launch plans, map tasks."""
