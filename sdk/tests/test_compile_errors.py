@@ -269,3 +269,33 @@ def test_map_task_errors() -> None:
         @workflow
         def wf(n: int) -> list[str]:
             return map_task(functools.partial(clean, df="a"))(scale=load(n=n))  # type: ignore[no-any-return]
+
+
+def test_python_operators_and_formatting_on_a_promise() -> None:
+    with pytest.raises(CompileError, match=r"Python operators do not apply") as info:
+
+        @workflow
+        def plus(n: int) -> str:
+            return clean(df="a", scale=n + 1)  # MARK-17
+
+    assert "MARK-17" in source_line(info.value)
+    with pytest.raises(CompileError, match=r"cannot be formatted into a string") as info:
+
+        @workflow
+        def fmt(n: int) -> str:
+            return load(n=len(f"{n}"))  # MARK-18
+
+    assert "MARK-18" in source_line(info.value)
+
+
+def test_nested_conditionals_and_subworkflows_in_branches_compile_and_run() -> None:
+    @workflow
+    def sub(s: str) -> str:
+        return clean(df=s, scale=2)
+
+    @workflow
+    def wf(x: int) -> str:
+        inner = conditional("inner").if_(x > 10).then(load(n=x)).else_().then(sub(s="ab"))
+        return conditional("outer").if_(x > 0).then(inner).else_().then(load(n=0))
+
+    assert (wf(x=20), wf(x=5), wf(x=-1)) == ("20", "abab", "0")

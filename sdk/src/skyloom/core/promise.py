@@ -106,6 +106,22 @@ class Promise:
     def __iter__(self) -> typing.Iterator[Any]:
         raise _error(f"{self.label} is a promise; iterate over it in a task or use map_task")
 
+    def __format__(self, spec: str) -> str:
+        raise _error(
+            f"{self.label} is a promise, not a value: it cannot be formatted into a string "
+            "while the workflow is compiled; build the string in a task"
+        )
+
+    def _arithmetic(self, *_: object) -> Any:
+        raise _error(
+            f"{self.label} is a promise, not a value: Python operators do not apply to it "
+            "while the workflow is compiled; compute in a task"
+        )
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _arithmetic
+    __truediv__ = __rtruediv__ = __floordiv__ = __mod__ = __pow__ = __neg__ = _arithmetic
+    __len__ = __contains__ = _arithmetic
+
     # comparisons build conditions for conditional()
     def __eq__(self, other: object) -> Comparison:  # type: ignore[override]
         return Comparison(self, condition_pb2.ComparisonExpression.OPERATOR_EQ, other)
