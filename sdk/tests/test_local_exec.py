@@ -562,3 +562,21 @@ def test_system_errors_have_their_own_budget() -> None:
         never_readable()
     assert len(always) == 2  # 1 + max_system_retries, whatever the user budget
     assert info.value.kind == "SYSTEM"
+
+
+def test_a_corrupt_cache_entry_is_a_miss_not_a_failure(tmp_path: Path) -> None:
+    calls: list[int] = []
+
+    @task(cache=True, cache_version="1")
+    def square(x: int) -> int:
+        calls.append(x)
+        return x * x
+
+    assert square(x=3) == 9
+    (entry,) = (tmp_path / "cache").glob("*/*.pb")
+    entry.write_bytes(b"\xff\xff not a literal map")
+    events: list[str] = []
+    with local_config(LocalConfig(on_event=lambda e: events.append(e.phase))):
+        assert square(x=3) == 9
+    assert calls == [3, 3]
+    assert "CACHE_LOOKUP_FAILURE" in events

@@ -154,6 +154,9 @@ def _run(entity: Any, **kwargs: Any) -> None:
         raise SystemExit(1) from None
     except TypeError as err:
         raise click.UsageError(str(err)) from None
+    except KeyboardInterrupt:
+        click.secho("interrupted", fg="yellow", err=True)
+        raise SystemExit(130) from None
     click.echo(f"run {result.execution_id}: {result.run_dir}", err=True)
     for name, path in sorted(result.decks.items()):
         click.echo(f"deck {name}: {path}", err=True)

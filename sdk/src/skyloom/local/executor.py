@@ -24,6 +24,7 @@ from skyloom.core.graph import Graph
 from skyloom.local import attempt as att
 from skyloom.local.cache import LocalCache, cache_key
 from skyloom.local.context import Checkpoint, ExecutionParameters
+from google.protobuf.message import DecodeError
 from skyloom_idl.core import literals_pb2, workflow_pb2
 
 FAIL_AFTER = workflow_pb2.WorkflowMetadata.ON_FAILURE_POLICY_FAIL_AFTER_EXECUTABLE_NODES_COMPLETE
@@ -35,7 +36,8 @@ class NodeEvent:
 
     node_id: str
     name: str
-    phase: str  # RUNNING, SUCCEEDED, FAILED, RETRYING, CACHED, WAITING, SKIPPED
+    # RUNNING, SUCCEEDED, FAILED, RETRYING, CACHED, WAITING, CACHE_LOOKUP_FAILURE, CACHE_PUT_FAILURE
+    phase: str
     attempt: int = 0
     message: str = ""
     deck: Path | None = None
@@ -245,12 +247,20 @@ class Executor:
         if lock is not None:
             await lock.acquire()
         try:
-            hit = None if self.config.overwrite_cache else self.config.cache.get(key)
+            hit = None
+            if not self.config.overwrite_cache:
+                try:
+                    hit = self.config.cache.get(key)
+                except (OSError, DecodeError) as err:  # a lookup failure is a miss, as remotely
+                    self.emit(NodeEvent(path, name, "CACHE_LOOKUP_FAILURE", message=str(err)))
             if hit is not None:
                 self.emit(NodeEvent(path, name, "CACHED", message=f"cache key {key[:12]}"))
                 return hit
             out = await self._attempts(task, inputs, path, name, ov)
-            self.config.cache.put(key, out)
+            try:
+                self.config.cache.put(key, out)
+            except OSError as err:  # the outputs are good; only memoization is lost
+                self.emit(NodeEvent(path, name, "CACHE_PUT_FAILURE", message=str(err)))
             return out
         finally:
             if lock is not None:
