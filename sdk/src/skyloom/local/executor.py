@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from google.protobuf.message import DecodeError
+
 from skyloom._engine import engine, transfer_context
 from skyloom._errors import ExecutionError, TaskTimeoutError
 from skyloom._source import strip_sdk_frames
@@ -24,7 +26,6 @@ from skyloom.core.graph import Graph
 from skyloom.local import attempt as att
 from skyloom.local.cache import LocalCache, cache_key
 from skyloom.local.context import Checkpoint, ExecutionParameters
-from google.protobuf.message import DecodeError
 from skyloom_idl.core import literals_pb2, workflow_pb2
 
 FAIL_AFTER = workflow_pb2.WorkflowMetadata.ON_FAILURE_POLICY_FAIL_AFTER_EXECUTABLE_NODES_COMPLETE
