@@ -205,3 +205,30 @@ def test_a_file_named_like_an_imported_module_is_refused(tmp_path: Path) -> None
     code, _, err = _run("run", f"{clash}:x")
     assert code == 2
     assert "already" in err
+
+
+def test_gates_prompt_for_what_flags_did_not_give(tmp_path: Path) -> None:
+    wf = tmp_path / "asked.py"
+    wf.write_text(
+        "from skyloom import approve, task, wait_for_input, workflow\n"
+        "@task\n"
+        "def add(a: int, b: int) -> int:\n"
+        "    return a + b\n"
+        "@workflow\n"
+        "def wf(a: int) -> int:\n"
+        "    b = wait_for_input('b', timeout=60, expected_type=int)\n"
+        "    return approve(add(a=a, b=b), 'ok', timeout=60)\n"
+    )
+    result = CliRunner().invoke(
+        main, ["run", "--plain", "--prompt", f"{wf}:wf", "--a", "1"], input="41\ny\n"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.endswith("o0: 42\n")
+
+
+def test_run_a_launch_plan_uses_its_defaults() -> None:
+    code, out, err = _run(
+        "run", "--plain", f"{EXAMPLES}/ml_pipeline.py:nightly", "--learning-rates", "[0.2]"
+    )
+    assert code == 0, err
+    assert json.loads(out.splitlines()[0].split(": ", 1)[1])["learning_rate"] == 0.2

@@ -65,6 +65,7 @@ class RunOptions:
     signals: dict[str, Any] = field(default_factory=dict)
     approvals: dict[str, bool] = field(default_factory=dict)
     plain: bool = False
+    prompt: bool = False
 
 
 def _parse_signal(text: str) -> tuple[str, Any]:
@@ -101,6 +102,11 @@ class RunGroup(click.Group):
 @click.option("--approve", "approvals", multiple=True, help="approve the gate NAME")
 @click.option("--reject", "rejections", multiple=True, help="reject the gate NAME")
 @click.option("--plain", is_flag=True, help="plain progress lines even on a terminal")
+@click.option(
+    "--prompt/--no-prompt",
+    default=None,
+    help="ask for gate approvals and inputs not given as flags (default: on a terminal)",
+)
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -111,6 +117,7 @@ def run(
     approvals: tuple[str, ...],
     rejections: tuple[str, ...],
     plain: bool,
+    prompt: bool | None,
 ) -> None:
     """Run a workflow, launch plan or task locally, with remote semantics."""
     ctx.obj = RunOptions(
@@ -120,6 +127,7 @@ def run(
         dict(_parse_signal(s) for s in signals),
         {**dict.fromkeys(approvals, True), **dict.fromkeys(rejections, False)},
         plain,
+        sys.stdin.isatty() if prompt is None else prompt,
     )
 
 
@@ -140,7 +148,7 @@ def _run(entity: Any, **kwargs: Any) -> None:
         run_dir=opts.run_dir,
         signals=opts.signals,
         approvals=opts.approvals,
-        prompt=_prompt if sys.stdin.isatty() else None,
+        prompt=_prompt if opts.prompt else None,
         on_event=view.on_event,
         overwrite_cache=opts.overwrite_cache,
     )
