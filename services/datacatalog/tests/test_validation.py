@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from skyloom_common.errors import InvalidArgument
+from skyloom_core import names
 from skyloom_datacatalog import validation as check
 from skyloom_idl.core import literals_pb2
 from skyloom_idl.datacatalog import datacatalog_pb2 as dc
@@ -79,3 +82,33 @@ def test_filter_of_the_wrong_entity_and_empty_filter() -> None:
         "filter.filters[1]",
         "filter.filters[2].operator",
     )
+
+
+@given(st.text(alphabet=st.characters(codec="ascii"), max_size=300) | st.text(max_size=80))
+@settings(max_examples=3000, deadline=None)
+def test_fast_paths_agree_with_skyloom_core_names(value: str) -> None:
+    """The fast paths never accept what skyloom_core.names refuses (and vice versa)."""
+    assert_agree(value)
+
+
+def assert_agree(value: str) -> None:
+    ds = dc.DatasetID(project=value, domain=value, name=value, version=value)
+    fast = {v.field for v in check.dataset_id_violations(ds, "d")}
+    core = {
+        field
+        for field, found in (
+            ("d.project", names.validate_project(value, "")),
+            ("d.domain", names.validate_domain(value, "")),
+            ("d.name", names.validate_name(value, "")),
+            ("d.version", names.validate_version(value, "")),
+        )
+        if found
+    }
+    assert fast == core
+
+
+@pytest.mark.parametrize(
+    "value", ["a", "a.b", "a..b", "-a", ".a", "a-", "A", "a+b", "+a", "a" * 63, "a" * 64, "_x"]
+)
+def test_fast_paths_agree_on_edge_cases(value: str) -> None:
+    assert_agree(value)
