@@ -580,3 +580,23 @@ def test_a_corrupt_cache_entry_is_a_miss_not_a_failure(tmp_path: Path) -> None:
         assert square(x=3) == 9
     assert calls == [3, 3]
     assert "CACHE_LOOKUP_FAILURE" in events
+
+
+def test_caching_turned_on_by_an_override_gets_a_version() -> None:
+    calls: list[int] = []
+
+    @task
+    def plain(x: int) -> int:
+        calls.append(x)
+        return x
+
+    @workflow
+    def wf(x: int) -> int:
+        return plain(x=x).with_overrides(cache=True)
+
+    assert wf(x=1) == 1
+    assert wf(x=1) == 1
+    assert calls == [1]
+    override = wf.template.nodes[0].task_node.overrides.cache
+    assert override.enabled
+    assert override.version.startswith("src-")

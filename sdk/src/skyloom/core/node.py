@@ -79,8 +79,19 @@ class NodeBuilder:
             if interruptible is not None:
                 o.interruptible = interruptible
             if cache is not None or cache_version is not None:
+                base = getattr(self.entity, "template", None)
+                own = base.metadata.cache if base is not None else tasks_pb2.CacheConfig()
+                enabled = own.enabled if cache is None else cache
+                version = cache_version or own.version
+                if enabled and not version:  # a cache is never unversioned (see libs/core)
+                    version = self.entity._cache_version()
                 o.cache.CopyFrom(
-                    tasks_pb2.CacheConfig(enabled=bool(cache), version=cache_version or "")
+                    tasks_pb2.CacheConfig(
+                        enabled=enabled,
+                        version=version,
+                        serialize=own.serialize,
+                        ignored_inputs=own.ignored_inputs,
+                    )
                 )
             return self
         if retries is not None:
