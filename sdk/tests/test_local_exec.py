@@ -600,3 +600,15 @@ def test_caching_turned_on_by_an_override_gets_a_version() -> None:
     override = wf.template.nodes[0].task_node.overrides.cache
     assert override.enabled
     assert override.version.startswith("src-")
+
+
+def test_map_min_successes_counts_items() -> None:
+    @task
+    def odd_only(x: int) -> int:
+        if x % 2 == 0:
+            raise ValueError("even")
+        return x
+
+    assert map_task(odd_only, min_successes=2)(x=[1, 2, 3]) == [1, None, 3]
+    with pytest.raises(ExecutionError, match=r"1 of 3 items succeeded, 2 needed"):
+        map_task(odd_only, min_successes=2)(x=[1, 2, 4])
