@@ -1,0 +1,1 @@
+"""Node handlers, one module per node kind, behind ``NodeHandler`` (see ``base``)."""
