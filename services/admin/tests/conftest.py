@@ -82,6 +82,18 @@ class Running:
         self._channels.append(channel)
         return AdminServiceStub(channel)
 
+    async def raw(self, method: str, payload: bytes, token: str | None = BOOTSTRAP) -> bytes:
+        """Call ``/skyloom.service.AdminService/<method>`` with raw request bytes."""
+        channel = grpc.aio.insecure_channel(self.target, interceptors=[_AuthHeader(token)])
+        self._channels.append(channel)
+        call = channel.unary_unary(
+            f"/skyloom.service.AdminService/{method}",
+            request_serializer=lambda raw: raw,
+            response_deserializer=lambda raw: raw,
+        )
+        result: bytes = await call(payload)
+        return result
+
     async def count(self, table: str, where: str = "true", *args: object) -> int:
         return int(await self.db.fetchval(f"SELECT count(*) FROM {table} WHERE {where}", *args))
 

@@ -1,0 +1,266 @@
+"""Launch plans: input and schedule validation, immutability, one active version, the entity
+event in the outbox and on SKYLOOM_ENTITIES."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from skyloom_common.errors import AlreadyExists, InvalidArgument, NotFound
+from skyloom_idl.admin import launch_plan_pb2 as lp
+from skyloom_idl.admin import schedule_pb2
+from skyloom_idl.core import identifier_pb2, interface_pb2, literals_pb2
+from skyloom_idl.event import entity_pb2
+
+from .conftest import (
+    DATETIME,
+    INT,
+    RT,
+    Running,
+    fails,
+    ident,
+    register_task,
+    register_workflow,
+    workflow_template,
+)
+
+pytestmark = pytest.mark.integration
+State = lp.LaunchPlan.State
+
+
+def integer(value: int) -> literals_pb2.Literal:
+    return literals_pb2.Literal(
+        scalar=literals_pb2.Scalar(primitive=literals_pb2.Primitive(integer=value))
+    )
+
+
+def text(value: str) -> literals_pb2.Literal:
+    return literals_pb2.Literal(
+        scalar=literals_pb2.Scalar(primitive=literals_pb2.Primitive(string_value=value))
+    )
+
+
+def plan(version: str = "v1", **spec: object) -> lp.CreateLaunchPlanRequest:
+    return lp.CreateLaunchPlanRequest(
+        id=ident(RT.RESOURCE_TYPE_LAUNCH_PLAN, "lp", version),
+        spec=lp.LaunchPlanSpec(workflow_id=ident(RT.RESOURCE_TYPE_WORKFLOW, "wf"), **spec),  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+async def workflow(admin: Running, project: str) -> None:
+    await register_task(admin)
+    await register_workflow(admin, workflow_template(x=INT))
+
+
+@pytest.fixture
+async def scheduled_workflow(admin: Running, project: str) -> None:
+    await register_task(admin)
+    template = workflow_template(name="wf", x=INT)
+    template.interface.inputs.variables["when"].type.CopyFrom(DATETIME)
+    await register_workflow(admin, template)
+
+
+async def test_create_get_and_identical_again(admin: Running, workflow: None) -> None:
+    request = plan(fixed_inputs=literals_pb2.LiteralMap(literals={"x": integer(3)}))
+    first = await admin.stub.CreateLaunchPlan(request)
+    again = await admin.stub.CreateLaunchPlan(request)
+    assert (first.created, again.created) == (True, False)
+    got = (await admin.stub.GetLaunchPlan(lp.GetLaunchPlanRequest(id=request.id))).launch_plan
+    assert got.closure.state == State.STATE_INACTIVE
+    assert dict(got.closure.expected_inputs.parameters) == {}
+    assert list(got.closure.expected_outputs.variables) == ["o0"]
+
+    different = plan(fixed_inputs=literals_pb2.LiteralMap(literals={"x": integer(4)}))
+    error = await fails(admin.stub.CreateLaunchPlan(different))
+    assert isinstance(error, AlreadyExists)
+    assert error.diff is not None
+    assert 'spec.fixed_inputs.literals["x"]' in error.diff
+
+
+async def test_inputs_are_checked_against_the_workflow(admin: Running, workflow: None) -> None:
+    defaults = interface_pb2.ParameterMap(
+        parameters={
+            "x": interface_pb2.Parameter(var=interface_pb2.Variable(type=INT), default=text("a")),
+            "y": interface_pb2.Parameter(var=interface_pb2.Variable(type=INT)),
+        }
+    )
+    request = plan(
+        default_inputs=defaults,
+        fixed_inputs=literals_pb2.LiteralMap(literals={"x": integer(1), "z": integer(2)}),
+    )
+    error = await fails(admin.stub.CreateLaunchPlan(request))
+    assert isinstance(error, InvalidArgument)
+    assert set(error.field_paths) == {
+        "spec.default_inputs.parameters.x.default",  # type mismatch
+        "spec.default_inputs.parameters.y",  # not an input of the workflow
+        "spec.fixed_inputs.literals.x",  # fixed and default: an override
+        "spec.fixed_inputs.literals.z",  # not an input
+    }
+    assert await admin.count("launch_plans") == 0
+
+
+@pytest.mark.parametrize(
+    ("schedule", "path"),
+    [
+        (
+            schedule_pb2.Schedule(cron=schedule_pb2.CronSchedule(expression="61 * * * *")),
+            "spec.schedule.cron.expression",
+        ),
+        (
+            schedule_pb2.Schedule(cron=schedule_pb2.CronSchedule(expression="* * * *")),
+            "spec.schedule.cron.expression",
+        ),
+        (
+            schedule_pb2.Schedule(cron=schedule_pb2.CronSchedule(expression="@often")),
+            "spec.schedule.cron.expression",
+        ),
+        (
+            schedule_pb2.Schedule(
+                cron=schedule_pb2.CronSchedule(expression="0 * * * *", time_zone="Mars/Olympus")
+            ),
+            "spec.schedule.cron.time_zone",
+        ),
+        (
+            schedule_pb2.Schedule(
+                cron=schedule_pb2.CronSchedule(expression="0 * * * *", time_zone="../../etc/passwd")
+            ),
+            "spec.schedule.cron.time_zone",
+        ),
+        (
+            schedule_pb2.Schedule(
+                rate=schedule_pb2.FixedRate(value=0, unit=schedule_pb2.FixedRate.UNIT_MINUTE)
+            ),
+            "spec.schedule.rate.value",
+        ),
+        (schedule_pb2.Schedule(rate=schedule_pb2.FixedRate(value=5)), "spec.schedule.rate.unit"),
+        (
+            schedule_pb2.Schedule(
+                cron=schedule_pb2.CronSchedule(expression="@daily"), kickoff_time_input_arg="x"
+            ),
+            "spec.schedule.kickoff_time_input_arg",
+        ),
+        (
+            schedule_pb2.Schedule(
+                cron=schedule_pb2.CronSchedule(expression="@daily"), kickoff_time_input_arg="nope"
+            ),
+            "spec.schedule.kickoff_time_input_arg",
+        ),
+    ],
+)
+async def test_invalid_schedules(
+    admin: Running, scheduled_workflow: None, schedule: schedule_pb2.Schedule, path: str
+) -> None:
+    fixed = literals_pb2.LiteralMap(literals={"x": integer(1)})
+    error = await fails(admin.stub.CreateLaunchPlan(plan(schedule=schedule, fixed_inputs=fixed)))
+    assert isinstance(error, InvalidArgument)
+    assert path in error.field_paths
+    assert await admin.count("launch_plans") == 0
+
+
+async def test_kickoff_input_must_not_be_fixed_and_required_inputs_bound(
+    admin: Running, scheduled_workflow: None
+) -> None:
+    schedule = schedule_pb2.Schedule(
+        cron=schedule_pb2.CronSchedule(expression="@daily"), kickoff_time_input_arg="when"
+    )
+    fixed_when = literals_pb2.LiteralMap(literals={"x": integer(1)})
+    fixed_when.literals["when"].scalar.primitive.datetime.seconds = 1
+    error = await fails(
+        admin.stub.CreateLaunchPlan(plan(schedule=schedule, fixed_inputs=fixed_when))
+    )
+    assert isinstance(error, InvalidArgument)
+    assert "spec.schedule.kickoff_time_input_arg" in error.field_paths
+    unbound = await fails(admin.stub.CreateLaunchPlan(plan(schedule=schedule)))
+    assert isinstance(unbound, InvalidArgument)
+    assert unbound.field_paths == ("spec.schedule",)
+    ok = plan(schedule=schedule, fixed_inputs=literals_pb2.LiteralMap(literals={"x": integer(1)}))
+    assert (await admin.stub.CreateLaunchPlan(ok)).created
+
+
+async def test_unknown_workflow_is_not_found(admin: Running, project: str) -> None:
+    error = await fails(admin.stub.CreateLaunchPlan(plan()))
+    assert isinstance(error, NotFound)
+    assert await admin.count("launch_plans") == 0
+
+
+async def test_one_active_version_and_entity_events(admin: Running, workflow: None) -> None:
+    fixed = literals_pb2.LiteralMap(literals={"x": integer(1)})
+    schedule = schedule_pb2.Schedule(cron=schedule_pb2.CronSchedule(expression="*/5 * * * *"))
+    for version in ("v1", "v2"):
+        await admin.stub.CreateLaunchPlan(plan(version, fixed_inputs=fixed, schedule=schedule))
+    v1, v2 = (ident(RT.RESOURCE_TYPE_LAUNCH_PLAN, "lp", v) for v in ("v1", "v2"))
+    sub = await admin.app.ctx.js.subscribe("skyloom.entities.launchplan.proj.development")
+
+    await admin.stub.UpdateLaunchPlan(lp.UpdateLaunchPlanRequest(id=v1, state=State.STATE_ACTIVE))
+    await admin.stub.UpdateLaunchPlan(lp.UpdateLaunchPlanRequest(id=v1, state=State.STATE_ACTIVE))
+    await admin.stub.UpdateLaunchPlan(lp.UpdateLaunchPlanRequest(id=v2, state=State.STATE_ACTIVE))
+    assert await admin.count("launch_plans", "state = 2") == 1
+    named = identifier_pb2.NamedEntityIdentifier(project="proj", domain="development", name="lp")
+    active = await admin.stub.GetActiveLaunchPlan(lp.GetActiveLaunchPlanRequest(id=named))
+    assert active.launch_plan.id.version == "v2"
+    await admin.stub.UpdateLaunchPlan(lp.UpdateLaunchPlanRequest(id=v2, state=State.STATE_INACTIVE))
+    missing = await fails(admin.stub.GetActiveLaunchPlan(lp.GetActiveLaunchPlanRequest(id=named)))
+    assert isinstance(missing, NotFound)
+
+    rows = await admin.db.fetch("SELECT msg_id, subject FROM outbox ORDER BY id")
+    assert [r["msg_id"] for r in rows] == [
+        "lp:proj:development:lp:v1:1",
+        "lp:proj:development:lp:v2:2",
+        "lp:proj:development:lp:v2:3",
+    ]
+    changes = []
+    for _ in range(3):
+        msg = await sub.next_msg(timeout=10)
+        event = entity_pb2.EntityEvent.FromString(msg.data)
+        await msg.ack()
+        changes.append(
+            (event.revision, event.launch_plan.change, event.launch_plan.launch_plan.id.version)
+        )
+    Change = entity_pb2.LaunchPlanChanged
+    assert changes == [
+        (1, Change.CHANGE_ACTIVATED, "v1"),
+        (2, Change.CHANGE_ACTIVATED, "v2"),
+        (3, Change.CHANGE_DEACTIVATED, "v2"),
+    ]
+    for _ in range(100):
+        if await admin.count("outbox", "published_at IS NULL") == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert await admin.count("outbox", "published_at IS NULL") == 0
+
+
+async def test_concurrent_activations_leave_exactly_one_active(
+    admin: Running, workflow: None
+) -> None:
+    fixed = literals_pb2.LiteralMap(literals={"x": integer(1)})
+    versions = [f"v{i}" for i in range(6)]
+    for version in versions:
+        await admin.stub.CreateLaunchPlan(plan(version, fixed_inputs=fixed))
+    await asyncio.gather(
+        *(
+            admin.stub.UpdateLaunchPlan(
+                lp.UpdateLaunchPlanRequest(
+                    id=ident(RT.RESOURCE_TYPE_LAUNCH_PLAN, "lp", v), state=State.STATE_ACTIVE
+                )
+            )
+            for v in versions
+        )
+    )
+    assert await admin.count("launch_plans", "state = 2") == 1
+    assert await admin.count("outbox") == len(versions)
+
+
+async def test_update_unknown_and_bad_state(admin: Running, workflow: None) -> None:
+    unknown = ident(RT.RESOURCE_TYPE_LAUNCH_PLAN, "nope")
+    error = await fails(
+        admin.stub.UpdateLaunchPlan(
+            lp.UpdateLaunchPlanRequest(id=unknown, state=State.STATE_ACTIVE)
+        )
+    )
+    assert isinstance(error, NotFound)
+    bad = await fails(admin.stub.UpdateLaunchPlan(lp.UpdateLaunchPlanRequest(id=unknown)))
+    assert isinstance(bad, InvalidArgument)
+    assert bad.field_paths == ("state",)
+    assert await admin.count("outbox") == 0
