@@ -1,0 +1,14 @@
+"""Executions: create, read, list, terminate, relaunch, recover; the execution plane."""
+
+from skyloom_admin.executions.manager import ExecutionConfig, ExecutionManager
+from skyloom_admin.executions.plane import ExecutionPlane, build_execution_plane
+from skyloom_admin.executions.wiring import components, plane_for
+
+__all__ = [
+    "ExecutionConfig",
+    "ExecutionManager",
+    "ExecutionPlane",
+    "build_execution_plane",
+    "components",
+    "plane_for",
+]
