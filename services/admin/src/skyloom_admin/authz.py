@@ -60,16 +60,26 @@ class TokenRef:
     token_id: str
 
 
-ProjectOf = Callable[[Any], "str | TokenRef"]
-
-
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """``role`` needed in the project ``project(request)`` names."""
+    """``role`` needed in the project found at ``path`` in the request.
+
+    ``path=None``: the request names no project (platform-wide, or see ``empty``);
+    ``token=True``: the request names a token (``id``), whose project counts.
+    """
 
     role: int
-    project: ProjectOf
+    path: tuple[str, ...] | None
     empty: Literal["platform", "any"] = "platform"
+    token: bool = False
+
+    def target(self, request: Any) -> str | TokenRef:
+        if self.token:
+            return TokenRef(str(request.id))
+        value = request
+        for name in self.path or ():
+            value = getattr(value, name)
+        return str(value) if self.path else ""
 
 
 def grant_scope(project: str, role: int) -> str:
@@ -110,85 +120,74 @@ def visible_projects(principal: Principal | None, role: int = VIEWER) -> frozens
     return frozenset(p for p, r in grants.items() if r >= role)
 
 
-def _get(*path: str) -> ProjectOf:
-    def project(request: Any) -> str:
-        value = request
-        for name in path:
-            value = getattr(value, name)
-        return str(value)
-
-    return project
+def _at(dotted: str) -> tuple[str, ...]:
+    return tuple(dotted.split("."))
 
 
-def _token(request: Any) -> TokenRef:
-    return TokenRef(str(request.id))
-
-
-_EXEC = _get("id", "project")
-_NODE = _get("id", "execution_id", "project")
-_TASK_EXEC = _get("id", "node_execution_id", "execution_id", "project")
-_SIGNAL = _get("id", "execution_id", "project")
+_EXEC = _at("id.project")
+_NODE = _at("id.execution_id.project")
+_TASK_EXEC = _at("id.node_execution_id.execution_id.project")
+_SIGNAL = _at("id.execution_id.project")
+_NONE = None
 
 RULES: Mapping[str, Rule] = {
     # registry
-    "CreateTask": Rule(EDITOR, _get("id", "project")),
-    "GetTask": Rule(VIEWER, _get("id", "project")),
-    "ListTasks": Rule(VIEWER, _get("id", "project")),
-    "ListTaskIds": Rule(VIEWER, _get("project")),
-    "CreateWorkflow": Rule(EDITOR, _get("id", "project")),
-    "GetWorkflow": Rule(VIEWER, _get("id", "project")),
-    "ListWorkflows": Rule(VIEWER, _get("id", "project")),
-    "ListWorkflowIds": Rule(VIEWER, _get("project")),
-    "CreateLaunchPlan": Rule(EDITOR, _get("id", "project")),
-    "GetLaunchPlan": Rule(VIEWER, _get("id", "project")),
-    "GetActiveLaunchPlan": Rule(VIEWER, _get("id", "project")),
-    "ListLaunchPlans": Rule(VIEWER, _get("id", "project")),
-    "ListActiveLaunchPlans": Rule(VIEWER, _get("project")),
-    "ListLaunchPlanIds": Rule(VIEWER, _get("project")),
-    "UpdateLaunchPlan": Rule(EDITOR, _get("id", "project")),
+    "CreateTask": Rule(EDITOR, _at("id.project")),
+    "GetTask": Rule(VIEWER, _at("id.project")),
+    "ListTasks": Rule(VIEWER, _at("id.project")),
+    "ListTaskIds": Rule(VIEWER, _at("project")),
+    "CreateWorkflow": Rule(EDITOR, _at("id.project")),
+    "GetWorkflow": Rule(VIEWER, _at("id.project")),
+    "ListWorkflows": Rule(VIEWER, _at("id.project")),
+    "ListWorkflowIds": Rule(VIEWER, _at("project")),
+    "CreateLaunchPlan": Rule(EDITOR, _at("id.project")),
+    "GetLaunchPlan": Rule(VIEWER, _at("id.project")),
+    "GetActiveLaunchPlan": Rule(VIEWER, _at("id.project")),
+    "ListLaunchPlans": Rule(VIEWER, _at("id.project")),
+    "ListActiveLaunchPlans": Rule(VIEWER, _at("project")),
+    "ListLaunchPlanIds": Rule(VIEWER, _at("project")),
+    "UpdateLaunchPlan": Rule(EDITOR, _at("id.project")),
     # executions
-    "CreateExecution": Rule(EDITOR, _get("project")),
+    "CreateExecution": Rule(EDITOR, _at("project")),
     "RelaunchExecution": Rule(EDITOR, _EXEC),
     "RecoverExecution": Rule(EDITOR, _EXEC),
     "GetExecution": Rule(VIEWER, _EXEC),
     "UpdateExecution": Rule(EDITOR, _EXEC),
-    "ListExecutions": Rule(VIEWER, _get("project")),
+    "ListExecutions": Rule(VIEWER, _at("project")),
     "TerminateExecution": Rule(EDITOR, _EXEC),
     "GetExecutionData": Rule(VIEWER, _EXEC),
     "GetNodeExecution": Rule(VIEWER, _NODE),
-    "ListNodeExecutions": Rule(VIEWER, _get("execution_id", "project")),
+    "ListNodeExecutions": Rule(VIEWER, _at("execution_id.project")),
     "GetNodeExecutionData": Rule(VIEWER, _NODE),
     "GetTaskExecution": Rule(VIEWER, _TASK_EXEC),
-    "ListTaskExecutions": Rule(VIEWER, _get("node_execution_id", "execution_id", "project")),
+    "ListTaskExecutions": Rule(VIEWER, _at("node_execution_id.execution_id.project")),
     "GetTaskExecutionData": Rule(VIEWER, _TASK_EXEC),
     # events (the engine's token is an editor, usually a platform one)
-    "CreateWorkflowEvent": Rule(EDITOR, _get("event", "execution_id", "project")),
-    "CreateNodeEvent": Rule(EDITOR, _get("event", "id", "execution_id", "project")),
-    "CreateTaskEvent": Rule(
-        EDITOR, _get("event", "parent_node_execution_id", "execution_id", "project")
-    ),
+    "CreateWorkflowEvent": Rule(EDITOR, _at("event.execution_id.project")),
+    "CreateNodeEvent": Rule(EDITOR, _at("event.id.execution_id.project")),
+    "CreateTaskEvent": Rule(EDITOR, _at("event.parent_node_execution_id.execution_id.project")),
     # projects and domains
-    "RegisterProject": Rule(ADMIN, lambda _request: ""),
-    "UpdateProject": Rule(ADMIN, _get("project", "id")),
-    "GetProject": Rule(VIEWER, _get("id")),
-    "ListProjects": Rule(VIEWER, lambda _request: "", empty="any"),
-    "GetDomains": Rule(VIEWER, lambda _request: "", empty="any"),
+    "RegisterProject": Rule(ADMIN, _NONE),
+    "UpdateProject": Rule(ADMIN, _at("project.id")),
+    "GetProject": Rule(VIEWER, _at("id")),
+    "ListProjects": Rule(VIEWER, _NONE, empty="any"),
+    "GetDomains": Rule(VIEWER, _NONE, empty="any"),
     # attributes
-    "UpdateMatchableAttributes": Rule(ADMIN, _get("attributes", "scope", "project")),
-    "GetMatchableAttributes": Rule(VIEWER, _get("scope", "project")),
-    "DeleteMatchableAttributes": Rule(ADMIN, _get("scope", "project")),
-    "ListMatchableAttributes": Rule(VIEWER, _get("project")),
+    "UpdateMatchableAttributes": Rule(ADMIN, _at("attributes.scope.project")),
+    "GetMatchableAttributes": Rule(VIEWER, _at("scope.project")),
+    "DeleteMatchableAttributes": Rule(ADMIN, _at("scope.project")),
+    "ListMatchableAttributes": Rule(VIEWER, _at("project")),
     # signals
     "GetOrCreateSignal": Rule(EDITOR, _SIGNAL),
-    "ListSignals": Rule(VIEWER, _get("execution_id", "project")),
+    "ListSignals": Rule(VIEWER, _at("execution_id.project")),
     "SetSignal": Rule(EDITOR, _SIGNAL),
     "ApproveSignal": Rule(EDITOR, _SIGNAL),
     # data proxy, tokens, version
-    "CreateUploadLocation": Rule(EDITOR, _get("project")),
-    "CreateAuthToken": Rule(ADMIN, _get("project")),
-    "ListAuthTokens": Rule(ADMIN, _get("project"), empty="any"),
-    "RevokeAuthToken": Rule(ADMIN, _token),
-    "GetVersion": Rule(VIEWER, lambda _request: "", empty="any"),
+    "CreateUploadLocation": Rule(EDITOR, _at("project")),
+    "CreateAuthToken": Rule(ADMIN, _at("project")),
+    "ListAuthTokens": Rule(ADMIN, _at("project"), empty="any"),
+    "RevokeAuthToken": Rule(ADMIN, _NONE, token=True),
+    "GetVersion": Rule(VIEWER, _NONE, empty="any"),
 }
 
 TokenProject = Callable[[str], Awaitable[str | None]]
@@ -205,7 +204,7 @@ async def check(
     if principal is not None and not principal.authenticated:
         return
     rule = RULES[method]
-    target = rule.project(request)
+    target = rule.target(request)
     if isinstance(target, TokenRef):
         # An unknown token id is answered like a foreign one, so ids cannot be probed.
         target = await token_project(target.token_id) or "\x00unknown"
