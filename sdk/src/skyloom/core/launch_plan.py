@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Literal
 
 from google.protobuf import json_format
 
-from skyloom._engine import engine, transfer_context
+from skyloom._engine import compile_context, engine, transfer_context
 from skyloom._errors import CompileError
 from skyloom._interface import PyInterface
 from skyloom._source import caller_location
@@ -157,7 +157,7 @@ class LaunchPlan:
                         f"{where}: {kind} input '{k}' is not an input of the workflow"
                     )
                 try:
-                    engine().to_literal(v, ins[k], None)
+                    engine().to_literal(v, ins[k], compile_context())
                 except (TypeError, ValueError) as err:
                     raise CompileError(f"{where}: {kind} input '{k}': {err}") from err
         both = sorted(set(self.default_inputs) & set(self.fixed_inputs))
@@ -193,7 +193,7 @@ class LaunchPlan:
     ) -> literals_pb2.LiteralMap:
         """Workflow inputs: defaults, then what was given, then the fixed inputs."""
         ins = self.workflow.py_interface.inputs
-        ctx = None if raw_dir is None else transfer_context(raw_dir)
+        ctx = compile_context() if raw_dir is None else transfer_context(raw_dir)
         out = literals_pb2.LiteralMap()
         for k, v in self.py_interface.defaults.items():
             out.literals[k].CopyFrom(engine().to_literal(v, ins[k], ctx))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing
 from typing import Any, Protocol
 
-from skyloom._engine import engine
+from skyloom._engine import compile_context, engine
 from skyloom._errors import CompileError
 from skyloom._interface import PyInterface, is_castable, type_name
 from skyloom._source import caller_location
@@ -236,7 +236,7 @@ def bind_value(
             code="MismatchingTypes",
         )
     try:
-        lit = engine().to_literal(value, py_type, None)
+        lit = engine().to_literal(value, py_type, compile_context())
     except (TypeError, ValueError, AttributeError) as err:
         raise CompileError(
             f"{where}: {what} expects {type_name(expected)}, got {type(value).__name__} "

@@ -6,7 +6,7 @@ import dataclasses
 import typing
 from typing import TYPE_CHECKING, Any
 
-from skyloom._engine import engine
+from skyloom._engine import compile_context, engine
 from skyloom._errors import CompileError
 from skyloom._interface import type_name
 from skyloom._source import caller_location
@@ -211,7 +211,7 @@ class Conjunction(Expr):
 def _operand(value: object, var_of: dict[int, str]) -> condition_pb2.Operand:
     if isinstance(value, Promise):
         return condition_pb2.Operand(var=var_of[id(value)])
-    lit = engine().to_literal(value, type(value), None)
+    lit = engine().to_literal(value, type(value), compile_context())
     if lit.scalar.HasField("primitive"):
         return condition_pb2.Operand(primitive=lit.scalar.primitive)
     return condition_pb2.Operand(scalar=lit.scalar)

@@ -19,13 +19,14 @@ from typing import Any
 
 from google.protobuf.message import DecodeError
 
-from skyloom._engine import engine, transfer_context
+from skyloom._engine import engine
 from skyloom._errors import ExecutionError, TaskTimeoutError
 from skyloom._source import strip_sdk_frames
 from skyloom.core.graph import Graph
 from skyloom.local import attempt as att
 from skyloom.local.cache import LocalCache, cache_key
 from skyloom.local.context import Checkpoint, ExecutionParameters
+from skyloom.types.attr_path import select
 from skyloom_idl.core import literals_pb2, workflow_pb2
 
 FAIL_AFTER = workflow_pb2.WorkflowMetadata.ON_FAILURE_POLICY_FAIL_AFTER_EXECUTABLE_NODES_COMPLETE
@@ -176,12 +177,9 @@ class Executor:
         if not ref.attr_path:
             return lit
         t = graph.output_types[ref.node_id][ref.var]
-        return _follow(
-            self.raw_dir,
-            lit,
-            t,
-            [a.int_value if a.HasField("int_value") else a.string_value for a in ref.attr_path],
-        )
+        steps = [a.int_value if a.HasField("int_value") else a.string_value for a in ref.attr_path]
+        # Walk the literal itself, as the engine does remotely: no Python classes needed.
+        return select(lit, engine().literal_type(t), steps)[0]
 
     def node_inputs(
         self, graph: Graph, node: workflow_pb2.Node, results: Mapping[str, literals_pb2.LiteralMap]
@@ -343,24 +341,3 @@ class Executor:
             return await self.run_graph(graph, literals_pb2.LiteralMap(), path + ".")
         types = task.py_interface.outputs
         return att.to_output_map(types, result, raw, f"task {task.short_name}")
-
-
-def _follow(
-    raw_dir: Path, lit: literals_pb2.Literal, t: Any, steps: list[str | int]
-) -> literals_pb2.Literal:
-    """Apply an attribute path (dataclass fields, list indices, dict keys) to a literal."""
-    import dataclasses
-    import typing
-
-    eng, ctx = engine(), transfer_context(raw_dir)
-    value = eng.to_python(lit, t, ctx)
-    for step in steps:
-        if isinstance(step, int) or isinstance(value, dict):
-            value = value[step]
-            args = typing.get_args(t)
-            t = args[-1]
-        else:
-            hints = typing.get_type_hints(t) if dataclasses.is_dataclass(t) else {}
-            value = getattr(value, step)
-            t = hints[step]
-    return eng.to_literal(value, t, ctx)
