@@ -30,7 +30,7 @@ import binascii
 import enum
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -143,7 +143,6 @@ class Page:
     sort_key: str
     tiebreak_key: str
     fingerprint: str
-    _sort_value: Callable[[Any], object]
 
     @property
     def fetch_limit(self) -> int:
@@ -209,8 +208,8 @@ class Listing:
             + f"|{key}|{ascending}".encode()
         ).hexdigest()[:16]
         if page.token:
-            state = decode_token(page.token)
             try:
+                state = decode_token(page.token)
                 if state.get("f") != fingerprint:
                     raise ValueError("token was issued for other filters or another sort")
                 value = (
@@ -219,6 +218,8 @@ class Listing:
                     else int(state["v"])
                 )
                 tiebreak = int(state["k"])
+            except InvalidArgument as exc:
+                violations += exc.violations
             except (KeyError, ValueError, TypeError) as exc:
                 violations.append(FieldViolation("page.token", f"invalid page token: {exc}"))
             else:
@@ -241,7 +242,6 @@ class Listing:
             sort_key="sort_key",
             tiebreak_key="tiebreak_key",
             fingerprint=fingerprint,
-            _sort_value=lambda row: row["sort_key"],
         )
 
     def select_keys(self, sort: common_pb2.Sort) -> str:
