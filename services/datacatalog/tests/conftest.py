@@ -27,7 +27,7 @@ T = TypeVar("T")
 def settings_for(dsn: str, **catalog: object) -> DatacatalogSettings:
     return DatacatalogSettings(
         auth=AuthSettings(mode="disabled"),
-        grpc=GrpcSettings(port=0, drain_seconds=1),
+        grpc=GrpcSettings(port=0, drain_seconds=0.3),
         metrics=MetricsSettings(port=0),
         postgres=PostgresSettings(dsn=SecretStr(dsn), pool_max_size=20),
         catalog=CatalogSettings.model_validate(catalog),

@@ -85,7 +85,7 @@ def test_filter_of_the_wrong_entity_and_empty_filter() -> None:
 
 
 @given(st.text(alphabet=st.characters(codec="ascii"), max_size=300) | st.text(max_size=80))
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=1000, deadline=None)
 def test_fast_paths_agree_with_skyloom_core_names(value: str) -> None:
     """The fast paths never accept what skyloom_core.names refuses (and vice versa)."""
     assert_agree(value)
