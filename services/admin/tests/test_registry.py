@@ -193,3 +193,50 @@ async def test_list_tasks_filters_sort_and_pages(admin: Running, project: str) -
         task_pb2.ListTaskIdsRequest(project=project, domain="development")
     )
     assert [i.name for i in ids.ids] == ["a.t", "b.t", "c.t"]
+
+
+async def test_archived_project_refuses_registration(admin: Running, project: str) -> None:
+    from skyloom_common.errors import FailedPrecondition
+    from skyloom_idl.admin import project_pb2
+
+    archived = project_pb2.Project(id=project, state=project_pb2.Project.STATE_ARCHIVED)
+    await admin.stub.UpdateProject(project_pb2.UpdateProjectRequest(project=archived))
+    error = await fails(admin.stub.CreateTask(create_task(task_template())))
+    assert isinstance(error, FailedPrecondition)
+    assert error.reason == "PROJECT_ARCHIVED"
+    assert await admin.count("tasks") == 0
+
+
+async def test_registered_subworkflow_and_launch_plan_references(
+    admin: Running, project: str
+) -> None:
+    from skyloom_idl.admin import launch_plan_pb2
+    from skyloom_idl.core import workflow_pb2 as core_wf
+
+    from .conftest import register_workflow
+
+    await register_task(admin)
+    await register_workflow(admin, workflow_template("inner"))
+    await admin.stub.CreateLaunchPlan(
+        launch_plan_pb2.CreateLaunchPlanRequest(
+            id=ident(RT.RESOURCE_TYPE_LAUNCH_PLAN, "inner-lp"),
+            spec=launch_plan_pb2.LaunchPlanSpec(
+                workflow_id=ident(RT.RESOURCE_TYPE_WORKFLOW, "inner")
+            ),
+        )
+    )
+    outer = workflow_template("outer")
+    outer.nodes[0].ClearField("task_node")
+    outer.nodes[0].workflow_node.sub_workflow_ref.CopyFrom(
+        ident(RT.RESOURCE_TYPE_WORKFLOW, "inner")
+    )
+    second = outer.nodes.add()
+    second.CopyFrom(outer.nodes[0])
+    second.id = "n1"
+    second.workflow_node.launchplan_ref.CopyFrom(ident(RT.RESOURCE_TYPE_LAUNCH_PLAN, "inner-lp"))
+    assert isinstance(second, core_wf.Node)
+    await register_workflow(admin, outer)
+    got = await admin.stub.GetWorkflow(workflow_pb2.GetWorkflowRequest(id=outer.id))
+    closure = got.workflow.closure.compiled_workflow
+    assert [s.template.id.name for s in closure.sub_workflows] == ["inner"]
+    assert [t.template.id.name for t in closure.tasks] == ["t.double"]
