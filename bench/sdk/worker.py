@@ -4,9 +4,10 @@
 
 Imports the workflow module (timed apart), then does one *cold* round and ``--rounds`` warm
 rounds; a round calls ``single``, ``chain``, ``mapped`` over 1 item and ``mapped`` over
-``--map-items`` items, each timed with ``perf_counter`` around the workflow call only, and each
-result checked. Writes the timings as JSON to OUT.json (stdout is left to the SDK's own logging).
-Standard library only, so the same file runs under either SDK's interpreter.
+``--map-items`` items, each timed around the workflow call only (wall: ``perf_counter``; CPU
+of the whole process: ``process_time``, steadier on a loaded machine), and each result checked.
+Writes the timings as JSON to OUT.json (stdout is left to the SDK's own logging). Standard
+library only, so the same file runs under either SDK's interpreter.
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from pathlib import Path
 from typing import Any
 
 
-def _timed(call: Callable[[], Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
+def _timed(call: Callable[[], Any]) -> tuple[float, float, Any]:
+    """Wall seconds, CPU seconds of this process (all its threads), and the call's value."""
+    start, start_cpu = time.perf_counter(), time.process_time()
     value = call()
-    return time.perf_counter() - start, value
+    return time.perf_counter() - start, time.process_time() - start_cpu, value
 
 
-def _round(wf: Any, items: list[int]) -> dict[str, float]:
+def _round(wf: Any, items: list[int]) -> dict[str, dict[str, float]]:
     chain_length = wf.CHAIN_LENGTH
     cases: dict[str, tuple[Callable[[], Any], Any]] = {
         "single": (lambda: wf.single(x=0), 1),
@@ -35,9 +37,9 @@ def _round(wf: Any, items: list[int]) -> dict[str, float]:
         "map_1": (lambda: wf.mapped(xs=[0]), [1]),
         "map_n": (lambda: wf.mapped(xs=items), [i + 1 for i in items]),
     }
-    seconds = {}
+    seconds: dict[str, dict[str, float]] = {"wall": {}, "cpu": {}}
     for name, (call, expected) in cases.items():
-        seconds[name], value = _timed(call)
+        seconds["wall"][name], seconds["cpu"][name], value = _timed(call)
         if value != expected:
             raise SystemExit(f"worker: {name} returned {value!r:.80}, expected {expected!r:.80}")
     return seconds
@@ -52,7 +54,7 @@ def main() -> None:
     args = parser.parse_args()
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import_seconds, wf = _timed(lambda: importlib.import_module(args.module))
+    import_seconds, _, wf = _timed(lambda: importlib.import_module(args.module))
     items = list(range(args.map_items))
     cold = _round(wf, items)
     warm = [_round(wf, items) for _ in range(args.rounds)]
