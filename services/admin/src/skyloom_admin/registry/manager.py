@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from google.protobuf.message import Message
 
 from skyloom_admin.projects.manager import ProjectManager
+from skyloom_admin.registry.convert import announce, launch_plan_of, lp_interface
 from skyloom_admin.registry.diff import describe_diff
 from skyloom_admin.registry.launch_plans import expected_inputs, validate_spec
 from skyloom_admin.registry.references import references_of
@@ -25,7 +26,6 @@ from skyloom_admin.registry.repository import (
     RegistryRepository,
     Table,
 )
-from skyloom_admin.streams import launch_plan_subject
 from skyloom_admin.validation import violations_of
 from skyloom_common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound
 from skyloom_core.compiler import CompilationFailed, LaunchPlanInterface, compile_workflow
@@ -33,7 +33,6 @@ from skyloom_core.names import validate_identifier
 from skyloom_core.refs import id_key
 from skyloom_idl.admin import common_pb2, launch_plan_pb2, task_pb2, workflow_pb2
 from skyloom_idl.core import compiler_pb2, identifier_pb2, interface_pb2
-from skyloom_idl.event import entity_pb2
 
 __all__ = ["Created", "RegistryManager", "digest_of"]
 
@@ -233,7 +232,7 @@ class RegistryManager:
             row = await self._repo.get_launch_plan(scoped)
         else:
             row = await self._repo.get_active_launch_plan(owner.project, owner.domain, ref.name)
-        return [] if row is None else [_launch_plan(row)]
+        return [] if row is None else [launch_plan_of(row)]
 
     async def get_workflow(self, id: identifier_pb2.Identifier) -> workflow_pb2.Workflow:
         return self.workflow_of(
@@ -361,7 +360,7 @@ class RegistryManager:
         row = await self._repo.get_launch_plan(id)
         if row is None:
             raise NotFound(f"launch plan {id_key(id)} is not registered", resource=id_key(id))
-        return _launch_plan(row)
+        return launch_plan_of(row)
 
     async def get_active_launch_plan(
         self, id: identifier_pb2.NamedEntityIdentifier
@@ -380,7 +379,7 @@ class RegistryManager:
                 f"launch plan {id.project}/{id.domain}/{id.name} has no active version",
                 resource=f"{id.project}/{id.domain}/{id.name}",
             )
-        return _launch_plan(row)
+        return launch_plan_of(row)
 
     async def list_launch_plans(
         self,
@@ -401,7 +400,7 @@ class RegistryManager:
         rows, token = await self._repo.list_launch_plans(
             project, domain, name, filters, sort, page, active_only=active_only
         )
-        return [_launch_plan(r) for r in rows], token
+        return [launch_plan_of(r) for r in rows], token
 
     async def update_launch_plan(
         self, id: identifier_pb2.Identifier, state: int
@@ -409,10 +408,10 @@ class RegistryManager:
         _raise(violations_of(validate_identifier(id, "id")), "id")
         if state not in (State.STATE_ACTIVE, State.STATE_INACTIVE):
             _raise([FieldViolation("state", "must be STATE_ACTIVE or STATE_INACTIVE")], "state")
-        row = await self._repo.set_launch_plan_state(id, state, _announce)
+        row = await self._repo.set_launch_plan_state(id, state, announce)
         if row is None:
             raise NotFound(f"launch plan {id_key(id)} is not registered", resource=id_key(id))
-        return _launch_plan(row)
+        return launch_plan_of(row)
 
 
 def _spec_of(closure: Message) -> Message:
@@ -421,49 +420,3 @@ def _spec_of(closure: Message) -> Message:
     if isinstance(closure, workflow_pb2.WorkflowClosure):
         return closure.compiled_workflow
     return closure
-
-
-def _launch_plan(row: LaunchPlanRow) -> launch_plan_pb2.LaunchPlan:
-    closure = launch_plan_pb2.LaunchPlanClosure.FromString(row.closure)
-    closure.state = row.state  # type: ignore[assignment]
-    closure.created_at.FromDatetime(row.created_at)
-    closure.updated_at.FromDatetime(row.updated_at)
-    return launch_plan_pb2.LaunchPlan(
-        id=row.id, spec=launch_plan_pb2.LaunchPlanSpec.FromString(row.spec), closure=closure
-    )
-
-
-def lp_interface(lp: launch_plan_pb2.LaunchPlan) -> LaunchPlanInterface:
-    """A launch plan as a node target: its expected inputs and the workflow's outputs."""
-    inputs = interface_pb2.VariableMap()
-    defaults = set()
-    for name, parameter in lp.closure.expected_inputs.parameters.items():
-        inputs.variables[name].CopyFrom(parameter.var)
-        if not parameter.required or parameter.HasField("default"):
-            defaults.add(name)
-    interface = interface_pb2.TypedInterface(inputs=inputs, outputs=lp.closure.expected_outputs)
-    return LaunchPlanInterface(interface=interface, defaults=frozenset(defaults))
-
-
-def _escape(value: str) -> str:
-    return value.replace("%", "%25").replace(":", "%3A")
-
-
-def _announce(row: LaunchPlanRow, revision: int, state: int) -> tuple[str, bytes, str]:
-    lp = _launch_plan(row)
-    i = row.id
-    event_id = ":".join(
-        ["lp", *(_escape(p) for p in (i.project, i.domain, i.name, i.version)), str(revision)]
-    )
-    change = (
-        entity_pb2.LaunchPlanChanged.CHANGE_ACTIVATED
-        if state == State.STATE_ACTIVE
-        else entity_pb2.LaunchPlanChanged.CHANGE_DEACTIVATED
-    )
-    event = entity_pb2.EntityEvent(
-        event_id=event_id,
-        revision=revision,
-        launch_plan=entity_pb2.LaunchPlanChanged(change=change, launch_plan=lp),
-    )
-    event.occurred_at.FromDatetime(row.updated_at)
-    return launch_plan_subject(i.project, i.domain), event.SerializeToString(), event_id

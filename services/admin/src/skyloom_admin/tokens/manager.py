@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from skyloom_admin.authz import ADMIN, VIEWER
+from skyloom_admin.authz import ADMIN, EDITOR, VIEWER
 from skyloom_admin.listing import DEFAULT_LIMIT, MAX_LIMIT, decode_token, encode_token
 from skyloom_admin.tokens.authenticator import TOKEN_PREFIX, secret_hash
 from skyloom_admin.tokens.store import TokenRow, TokenStore
@@ -29,7 +29,7 @@ class TokenManager:
     def __init__(
         self,
         store: TokenStore,
-        project_exists: Callable[[str], object],
+        project_exists: Callable[[str], Awaitable[object]],
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -45,7 +45,7 @@ class TokenManager:
             violations += [
                 FieldViolation(v.field_path, v.message) for v in validate_project(project)
             ]
-        if role not in (VIEWER, 2, ADMIN):
+        if role not in (VIEWER, EDITOR, ADMIN):
             violations.append(FieldViolation("role", "must be VIEWER, EDITOR or ADMIN"))
         elif not project and role != ADMIN:
             violations.append(FieldViolation("role", "a token for every project must be ADMIN"))
@@ -56,7 +56,7 @@ class TokenManager:
         if violations:
             raise InvalidArgument("invalid token request", violations=violations)
         if project:
-            await self._project_exists(project)  # type: ignore[misc]
+            await self._project_exists(project)
         now = self._clock()
         token_id = secrets.token_hex(8)
         secret = secrets.token_urlsafe(32)
