@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import grpc
 import pytest
 
@@ -128,3 +130,28 @@ async def test_unknown_status_is_never_internal(catalog: Running) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await catalog.stub.GetArtifact(dc.GetArtifactRequest(dataset=dataset_id(), tag_name="t"))
     assert info.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_concurrent_taggings_of_one_name_have_one_winner(catalog: Running) -> None:
+    ds_id = dataset_id()
+    await catalog.stub.CreateDataset(dc.CreateDatasetRequest(dataset=dc.Dataset(id=ds_id)))
+    for i in range(10):
+        await catalog.stub.CreateArtifact(
+            dc.CreateArtifactRequest(artifact=artifact(f"a{i}", ds_id, i))
+        )
+
+    async def tag(artifact_id: str, name: str) -> str:
+        request = dc.AddTagRequest(tag=dc.Tag(name=name, artifact_id=artifact_id, dataset=ds_id))
+        try:
+            await catalog.stub.AddTag(request)
+        except grpc.aio.AioRpcError as exc:
+            return exc.code().name
+        return "OK"
+
+    # Ten attempts that computed different artifacts race for one tag: one wins.
+    outcomes = await asyncio.gather(*(tag(f"a{i}", "race") for i in range(10)))
+    assert sorted(outcomes) == ["ALREADY_EXISTS"] * 9 + ["OK"]
+    winner = await catalog.stub.GetArtifact(dc.GetArtifactRequest(dataset=ds_id, tag_name="race"))
+    assert winner.artifact.id == f"a{outcomes.index('OK')}"
+    # The same artifact tagged concurrently: every call succeeds (a no-op after the first).
+    assert await asyncio.gather(*(tag("a0", "same") for _ in range(10))) == ["OK"] * 10

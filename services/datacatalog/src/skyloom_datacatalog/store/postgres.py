@@ -44,6 +44,7 @@ _ARTIFACT_COLUMNS = """
     (SELECT jsonb_object_agg(x.key, x.value) FROM partitions x
      WHERE x.dataset_id = a.dataset_id AND x.artifact_id = a.artifact_id) AS partitions
 """
+_TAG_KEY = "dataset_id = $1 AND tag_name = $2"
 _DATASET_KEY = "d.project = $1 AND d.domain = $2 AND d.name = $3 AND d.version = $4"
 
 
@@ -164,6 +165,7 @@ class PostgresCatalog(ReservationQueries, CacheQueries):
     async def add_tag(
         self, dataset: StoredDataset, tag_name: str, artifact_id: str, *, overwrite: bool
     ) -> TagOutcome:
+        key = (dataset.pk, tag_name)
         async with transaction(self._pool) as conn:
             exists = await conn.fetchval(
                 "SELECT 1 FROM artifacts WHERE dataset_id = $1 AND artifact_id = $2",
@@ -172,30 +174,32 @@ class PostgresCatalog(ReservationQueries, CacheQueries):
             )
             if exists is None:
                 return TagOutcome.NO_ARTIFACT
-            previous = await conn.fetchval(
-                "SELECT artifact_id FROM tags WHERE dataset_id = $1 AND tag_name = $2 FOR UPDATE",
-                dataset.pk,
-                tag_name,
-            )
-            if previous == artifact_id:
-                return TagOutcome.UNCHANGED
-            if previous is not None and not overwrite:
-                return TagOutcome.CONFLICT
-            # Without overwrite a concurrent first tagging collides on the primary key: the
-            # unique violation leaves as AlreadyExists, the answer the loser deserves.
-            upsert = (
-                " ON CONFLICT (dataset_id, tag_name) DO UPDATE"
-                " SET artifact_id = EXCLUDED.artifact_id, created_at = now()"
-                if overwrite
-                else ""
-            )
-            await conn.execute(
-                f"INSERT INTO tags (dataset_id, tag_name, artifact_id) VALUES ($1, $2, $3){upsert}",
-                dataset.pk,
-                tag_name,
+            if overwrite:
+                previous = await conn.fetchval(
+                    f"SELECT artifact_id FROM tags WHERE {_TAG_KEY} FOR UPDATE", *key
+                )
+                await conn.execute(
+                    "INSERT INTO tags (dataset_id, tag_name, artifact_id) VALUES ($1, $2, $3)"
+                    " ON CONFLICT (dataset_id, tag_name) DO UPDATE"
+                    " SET artifact_id = EXCLUDED.artifact_id, created_at = now()",
+                    *key,
+                    artifact_id,
+                )
+                if previous is None:
+                    return TagOutcome.CREATED
+                return TagOutcome.UNCHANGED if previous == artifact_id else TagOutcome.MOVED
+            # A concurrent first tagging makes this wait for the other transaction, then do
+            # nothing; the re-read (a new snapshot) sees the winner's artifact.
+            created = await conn.fetchval(
+                "INSERT INTO tags (dataset_id, tag_name, artifact_id) VALUES ($1, $2, $3)"
+                " ON CONFLICT (dataset_id, tag_name) DO NOTHING RETURNING 1",
+                *key,
                 artifact_id,
             )
-        return TagOutcome.CREATED if previous is None else TagOutcome.MOVED
+            if created is not None:
+                return TagOutcome.CREATED
+            current = await conn.fetchval(f"SELECT artifact_id FROM tags WHERE {_TAG_KEY}", *key)
+        return TagOutcome.UNCHANGED if current == artifact_id else TagOutcome.CONFLICT
 
 
 def _page(rows: Sequence[asyncpg.Record], page: PageRequest, items: list[T], seq: str) -> Page[T]:
