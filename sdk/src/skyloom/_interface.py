@@ -13,7 +13,7 @@ from typing import Any
 from skyloom._engine import engine
 from skyloom._errors import CompileError
 from skyloom._source import object_location
-from skyloom_idl.core import interface_pb2, types_pb2
+from skyloom_idl.core import interface_pb2
 
 NO_DEFAULT: Any = inspect.Parameter.empty
 
@@ -134,79 +134,3 @@ def param_docs(doc: str) -> dict[str, str]:
             elif line and not line.startswith(" "):
                 in_args = False
     return out
-
-
-_SIMPLE_NAMES = {
-    types_pb2.SIMPLE_TYPE_NONE: "None",
-    types_pb2.SIMPLE_TYPE_INTEGER: "int",
-    types_pb2.SIMPLE_TYPE_FLOAT: "float",
-    types_pb2.SIMPLE_TYPE_STRING: "str",
-    types_pb2.SIMPLE_TYPE_BOOLEAN: "bool",
-    types_pb2.SIMPLE_TYPE_DATETIME: "datetime",
-    types_pb2.SIMPLE_TYPE_DURATION: "timedelta",
-    types_pb2.SIMPLE_TYPE_BINARY: "bytes",
-    types_pb2.SIMPLE_TYPE_STRUCT: "struct",
-    types_pb2.SIMPLE_TYPE_ANY: "any",
-}
-
-
-def type_name(lt: types_pb2.LiteralType) -> str:
-    """A short, Python-flavoured name of a literal type for messages."""
-    kind = lt.WhichOneof("type")
-    if kind == "simple":
-        if lt.simple == types_pb2.SIMPLE_TYPE_STRUCT and "python_class" in lt.metadata.fields:
-            return lt.metadata.fields["python_class"].string_value.rsplit(".", 1)[-1]
-        return _SIMPLE_NAMES.get(lt.simple, "?")
-    if kind == "collection_type":
-        return f"list[{type_name(lt.collection_type)}]"
-    if kind == "map_value_type":
-        return f"dict[str, {type_name(lt.map_value_type)}]"
-    if kind == "union_type":
-        return " | ".join(type_name(v) for v in lt.union_type.variants)
-    if kind == "blob":
-        return "Directory" if lt.blob.dimensionality == 2 else "File"
-    if kind == "structured_dataset_type":
-        return "DataFrame"
-    if kind == "enum_type":
-        return "enum"
-    return "?"
-
-
-def is_castable(upstream: types_pb2.LiteralType, downstream: types_pb2.LiteralType) -> bool:
-    """Whether a value of ``upstream`` type may bind to a ``downstream`` input."""
-    try:
-        from skyloom_core import types as core_types
-
-        fn = getattr(core_types, "is_castable", None)
-        if fn is not None:
-            return bool(fn(upstream, downstream))
-    except ImportError:
-        pass
-    return _castable(upstream, downstream)
-
-
-def _castable(up: types_pb2.LiteralType, down: types_pb2.LiteralType) -> bool:
-    dk, uk = down.WhichOneof("type"), up.WhichOneof("type")
-    if dk == "union_type":
-        if uk == "union_type":
-            return all(_castable(v, down) for v in up.union_type.variants)
-        return any(_castable(up, v) for v in down.union_type.variants)
-    if uk != dk:
-        return False
-    if dk == "collection_type":
-        return _castable(up.collection_type, down.collection_type)
-    if dk == "map_value_type":
-        return _castable(up.map_value_type, down.map_value_type)
-    if dk == "simple":
-        if up.simple != down.simple:
-            return False
-        if up.simple == types_pb2.SIMPLE_TYPE_STRUCT:
-            um, dm = up.metadata.fields, down.metadata.fields
-            return um.get("python_class") == dm.get("python_class") or not um or not dm
-        return True
-    a, b = types_pb2.LiteralType(), types_pb2.LiteralType()
-    a.CopyFrom(up)
-    b.CopyFrom(down)
-    a.ClearField("metadata")
-    b.ClearField("metadata")
-    return a == b

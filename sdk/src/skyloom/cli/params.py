@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from skyloom._interface import type_name
+from skyloom.types.hints import type_name
 
 
 class JsonParam(click.ParamType):  # type: ignore[type-arg]
@@ -58,12 +58,7 @@ class PathParam(click.ParamType):  # type: ignore[type-arg]
 
 
 def _describe(t: Any) -> str:
-    try:
-        from skyloom._engine import engine
-
-        return type_name(engine().literal_type(t))
-    except (TypeError, ValueError):
-        return getattr(t, "__name__", str(t))
+    return type_name(t)
 
 
 def _from_json(data: Any, t: Any) -> Any:

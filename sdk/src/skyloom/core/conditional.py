@@ -6,11 +6,12 @@ from typing import Any
 
 from skyloom._engine import engine
 from skyloom._errors import CompileError
-from skyloom._interface import is_castable, type_name
 from skyloom._source import caller_location
 from skyloom.core._state import CompileState, current_state
 from skyloom.core.node import NodeBuilder
 from skyloom.core.promise import Comparison, Expr, Promise
+from skyloom.types.hints import type_name
+from skyloom_core.types import is_castable
 from skyloom_idl.core import literals_pb2, workflow_pb2
 
 
@@ -72,16 +73,12 @@ class Conditional:
         return self
 
     def _check(self, cmp: Comparison) -> None:
-        left = cmp.left.literal_type
-        right = (
-            cmp.right.literal_type
-            if isinstance(cmp.right, Promise)
-            else engine().literal_type(type(cmp.right))
-        )
+        right_type = cmp.right.py_type if isinstance(cmp.right, Promise) else type(cmp.right)
+        left, right = cmp.left.literal_type, engine().literal_type(right_type)
         if not (is_castable(left, right) or is_castable(right, left)):
             raise self._error(
-                f"cannot compare {cmp.left.label} ({type_name(left)}) with {cmp.right!r} "
-                f"({type_name(right)})",
+                f"cannot compare {cmp.left.label} ({type_name(cmp.left.py_type)}) with "
+                f"{cmp.right!r} ({type_name(right_type)})",
                 code="MismatchingTypes",
             )
 
@@ -174,7 +171,7 @@ def _comparisons(expr: Expr) -> list[Comparison]:
 
 
 def _signature(node: NodeBuilder) -> list[tuple[str, str]]:
-    return [(k, type_name(engine().literal_type(t))) for k, t in node.output_types.items()]
+    return [(k, type_name(t)) for k, t in node.output_types.items()]
 
 
 def _describe(node: NodeBuilder) -> str:

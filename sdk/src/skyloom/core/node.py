@@ -7,11 +7,13 @@ from typing import Any, Protocol
 
 from skyloom._engine import compile_context, engine
 from skyloom._errors import CompileError
-from skyloom._interface import PyInterface, is_castable, type_name
+from skyloom._interface import PyInterface
 from skyloom._source import caller_location
 from skyloom.core._state import CompileState
 from skyloom.core.promise import Promise, contains_promise, literal_to_binding, order
 from skyloom.resources import Resources, required_duration, resources_proto
+from skyloom.types.hints import type_name
+from skyloom_core.types import is_castable
 from skyloom_idl.core import literals_pb2, tasks_pb2, workflow_pb2
 
 
@@ -202,8 +204,8 @@ def bind_value(
     if isinstance(value, Promise):
         if not is_castable(value.literal_type, expected):
             raise CompileError(
-                f"{where}: {what} expects {type_name(expected)}, "
-                f"got {type_name(value.literal_type)} from {value.label}",
+                f"{where}: {what} expects {type_name(py_type)}, "
+                f"got {type_name(value.py_type)} from {value.label}",
                 location=location,
                 code="MismatchingTypes",
             )
@@ -225,7 +227,7 @@ def bind_value(
                 )
             )
         raise CompileError(
-            f"{where}: {what} expects {type_name(expected)}, got {value!r}",
+            f"{where}: {what} expects {type_name(py_type)}, got {value!r}",
             location=location,
             code="MismatchingTypes",
         )
@@ -239,7 +241,7 @@ def bind_value(
         lit = engine().to_literal(value, py_type, compile_context())
     except (TypeError, ValueError, AttributeError) as err:
         raise CompileError(
-            f"{where}: {what} expects {type_name(expected)}, got {type(value).__name__} "
+            f"{where}: {what} expects {type_name(py_type)}, got {type(value).__name__} "
             f"value {value!r}",
             location=location,
             code="MismatchingTypes",

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from skyloom._engine import compile_context, engine
 from skyloom._errors import CompileError
-from skyloom._interface import type_name
 from skyloom._source import caller_location
 from skyloom.core._state import current_state
+from skyloom.types.hints import type_name
 from skyloom_idl.core import condition_pb2, literals_pb2, types_pb2
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ class Promise:
         self.literal_type = engine().literal_type(py_type)
 
     def __repr__(self) -> str:
-        return f"Promise({self.label}: {type_name(self.literal_type)})"
+        return f"Promise({self.label}: {type_name(self.py_type)})"
 
     def __hash__(self) -> int:
         return id(self)
@@ -63,7 +63,7 @@ class Promise:
             raise AttributeError(name)
         t = self.py_type
         if not (dataclasses.is_dataclass(t) and isinstance(t, type)):
-            raise _error(f"{self.label} is a {type_name(self.literal_type)}, it has no '{name}'")
+            raise _error(f"{self.label} is a {type_name(t)}, it has no '{name}'")
         hints = typing.get_type_hints(t)
         if name not in hints:
             raise _error(f"{self.label} ({t.__name__}) has no field '{name}'")
@@ -75,7 +75,7 @@ class Promise:
             return self._step(key, args[0], f"{self.label}[{key}]")
         if origin is dict and isinstance(key, str):
             return self._step(key, args[1], f"{self.label}[{key!r}]")
-        raise _error(f"{self.label} ({type_name(self.literal_type)}) cannot be indexed by {key!r}")
+        raise _error(f"{self.label} ({type_name(self.py_type)}) cannot be indexed by {key!r}")
 
     def _step(self, step: str | int, t: Any, label: str) -> Promise:
         return Promise(
