@@ -216,6 +216,16 @@ async def test_nesting_past_the_parser_limit_is_invalid_argument(catalog: Runnin
     await still_serving(catalog)
 
 
+async def test_a_message_over_the_grpc_limit_is_resource_exhausted(catalog: Running) -> None:
+    huge = artifact("a1", dataset_id())
+    huge.data.add(name="big").value.scalar.binary.value = b"x" * (5 * 1024 * 1024)
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await catalog.stub.CreateArtifact(dc.CreateArtifactRequest(artifact=huge))
+    assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert sum((await table_counts(catalog.dsn)).values()) == 0
+    await still_serving(catalog)
+
+
 async def test_unknown_dataset_is_not_found_everywhere(catalog: Running) -> None:
     unknown = dataset_id("no-such-version")
     calls = [
