@@ -4,10 +4,10 @@ turning a backend's ``AttemptStatus`` into an ``ErrorInfo``."""
 from __future__ import annotations
 
 from skyloom_core.ids import attempt_id
-from skyloom_idl.core import tasks_pb2, workflow_pb2
+from skyloom_idl.core import execution_pb2, identifier_pb2, tasks_pb2, workflow_pb2
 from skyloom_propeller.commands import LaunchAttempt
 from skyloom_propeller.context import SYSTEM, USER, Round
-from skyloom_propeller.state import ErrorInfo
+from skyloom_propeller.state import ErrorInfo, ExecutionState, ItemPhase
 from skyloom_propeller.view import AttemptPhase, AttemptStatus
 
 
@@ -77,3 +77,23 @@ def error_of(status: AttemptStatus) -> ErrorInfo:
         retryable=status.retryable,
         uri=status.error_uri,
     )
+
+
+def running_attempts(state: ExecutionState) -> list[str]:
+    """Ids of every attempt the state says is in flight: what a (re)started shell must ask its
+    backends about before the next round, so the view reflects adopted attempts."""
+    exe = identifier_pb2.WorkflowExecutionIdentifier(
+        project=state.project, domain=state.domain, name=state.name
+    )
+    active = (execution_pb2.TaskExecution.PHASE_QUEUED, execution_pb2.TaskExecution.PHASE_RUNNING)
+    out = []
+    for path, st in sorted(state.nodes.items()):
+        if st.array is not None:
+            arr = st.array
+            i = arr.phases.find(ItemPhase.RUNNING)
+            while i >= 0:
+                out.append(attempt_id(exe, f"{path}.{i}", arr.attempt(i)))
+                i = arr.phases.find(ItemPhase.RUNNING, i + 1)
+        elif st.handle and st.attempts and st.task_phase in active:
+            out.append(st.handle)
+    return out

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import timedelta
 
-from skyloom import task
+from skyloom import RetryableError, task, workflow
 
 
 def _ledger() -> None:
@@ -36,3 +37,40 @@ def hog(mb: int) -> int:
 def boom(x: int) -> int:
     _ledger()
     raise ValueError(f"bad x={x}")
+
+
+@task
+def add(a: int, b: int) -> int:
+    _ledger()
+    return a + b
+
+
+@task(retries=2)
+def flaky(x: int) -> int:
+    """Fails with a retryable error on its first attempt."""
+    _ledger()
+    if os.environ.get("SKYLOOM_ATTEMPT") == "0":
+        raise RetryableError("try again")
+    return x * 10
+
+
+@task(timeout=timedelta(seconds=1))
+def stuck(x: int) -> int:
+    _ledger()
+    time.sleep(60)
+    return x
+
+
+@workflow
+def five(x: int, delay: float = 0.0) -> int:
+    """Five task nodes: a -> (b, c) -> d -> e."""
+    a = slow_inc(x=x, delay=delay)
+    b = slow_inc(x=a, delay=delay)
+    c = flaky(x=a)
+    d = add(a=b, b=c)
+    return slow_inc(x=d, delay=delay)
+
+
+@workflow
+def times_out(x: int) -> int:
+    return stuck(x=x)
