@@ -42,6 +42,10 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 CHAIN_LENGTH = 50  # wf_*.CHAIN_LENGTH
 AIMS = {"overhead": 10.0, "cli_run": 3.0}  # flytekit / skyloom, from issue 3
+# Measured processes run as a user's would: with bytecode caching on. Without it every skyloom
+# process compiles click and its own modules from source (uv installs no .pyc files), while
+# pip had compiled flytekit's at install time.
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 class BenchFailed(Exception):
@@ -128,7 +132,7 @@ def in_process(sdk: Sdk, rounds: int, map_items: int) -> dict[str, Any]:
         out = Path(tmp) / "out.json"
         cmd = [str(sdk.python), str(HERE / "worker.py"), sdk.module, str(out)]
         cmd += ["--rounds", str(rounds), "--map-items", str(map_items)]
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=CHILD_ENV)
         if done.returncode != 0 or not out.exists():
             tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
             raise BenchFailed(f"{sdk.name} worker failed (exit {done.returncode}):\n{tail}")
@@ -145,7 +149,7 @@ def whole_process(cmd: list[str], expect: str | None) -> dict[str, float]:
     """Wall and CPU seconds of one run of ``cmd`` from the repo root, output captured."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300, env=CHILD_ENV)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0 or (expect is not None and expect not in done.stdout):
@@ -266,6 +270,8 @@ def main() -> int:
         if not sdks[0].python.exists():
             raise BenchFailed(f"no skyloom venv at {sdks[0].python}: run `make install` first")
         print(f"in-process: {args.processes} processes x {args.rounds} warm rounds each ...")
+        for sdk in sdks:  # warm-up, not counted: page cache, .pyc files
+            in_process(sdk, 1, 10)
         procs = alternate(
             sdks, args.processes, lambda s: in_process(s, args.rounds, args.map_items)
         )
@@ -288,6 +294,7 @@ def main() -> int:
             "python": platform.python_version(),
             "flytekit": flytekit_version,
             "skyloom_commit": _git_commit(),
+            "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
         },
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "summary": {label: {"unit": unit, **row} for label, (unit, row) in rows.items()},
