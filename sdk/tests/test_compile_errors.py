@@ -232,7 +232,7 @@ def test_cycle_made_with_ordering_is_reported_by_the_compiler_with_locations() -
 
 def test_decoration_time_errors_name_the_function() -> None:
     with pytest.raises(
-        CompileError, match=r"task f \(test_compile_errors.py:\d+\): input 'x' needs a type hint"
+        CompileError, match=r"task f \(test_compile_errors.py:\d+\): input 'x': has no type hint"
     ) as info:
 
         @task  # MARK-16

@@ -100,7 +100,7 @@ def options_for(entity: Any) -> list[click.Option]:
         flag = "--" + name.replace("_", "-")
         has_default = name in iface.defaults
         default = iface.defaults.get(name)
-        help_ = iface.descriptions.get(name, "")
+        help_ = iface.input_descriptions.get(name, "")
         if t is bool:
             opts.append(
                 click.Option(

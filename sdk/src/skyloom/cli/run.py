@@ -14,10 +14,10 @@ from typing import Any
 import click
 
 from skyloom._errors import CompileError, ExecutionError
-from skyloom._interface import summary
 from skyloom._source import author_traceback
 from skyloom.cli.params import coerce, options_for
 from skyloom.cli.view import make_view
+from skyloom.types.docstrings import parse_docstring
 
 
 def load_entity(target: str) -> Any:
@@ -90,7 +90,7 @@ class RunGroup(click.Group):
             cmd_name,
             params=list(options_for(entity)),
             callback=functools.partial(_run, entity),
-            help=summary(getattr(entity, "__doc__", "")) or f"Run {cmd_name}.",
+            help=parse_docstring(entity.__doc__).summary or f"Run {cmd_name}.",
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar, overload
 
+from skyloom._engine import engine
 from skyloom.core._state import CompileState, compiling
 from skyloom.core.graph import Graph, build_graph, output_bindings
 from skyloom.core.task import _DEFAULTS, PythonTask, _settings
@@ -41,7 +42,9 @@ class DynamicTask(PythonTask[P, R]):
             id=identifier_pb2.Identifier(
                 resource_type=identifier_pb2.RESOURCE_TYPE_WORKFLOW, name=f"{self.name}.dynamic"
             ),
-            interface=interface_pb2.TypedInterface(outputs=self.py_interface.to_proto().outputs),
+            interface=interface_pb2.TypedInterface(
+                outputs=engine().interface(self.py_interface).outputs
+            ),
             nodes=[n.proto for n in state.nodes],
             outputs=outputs,
         )

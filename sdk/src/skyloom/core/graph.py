@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from skyloom._engine import engine
 from skyloom._errors import CompileError
 from skyloom.core._state import CompileState
 from skyloom.core.node import NodeBuilder, bind_value
@@ -136,7 +137,7 @@ def build_graph(
         launch_plans=[
             (
                 e.id,
-                e.py_interface.to_proto(),
+                engine().interface(e.py_interface),
                 frozenset(getattr(e, "fixed_inputs", ())) | frozenset(e.py_interface.defaults),
             )
             for e in ents
@@ -154,4 +155,4 @@ def build_graph(
 def _lp_entry(lp: Any) -> tuple[Any, Any, frozenset[str]]:
     """(id, interface, inputs a node may leave unbound) of a launch plan."""
     optional = frozenset(getattr(lp, "fixed_inputs", ())) | frozenset(lp.py_interface.defaults)
-    return lp.id, lp.py_interface.to_proto(), optional
+    return lp.id, engine().interface(lp.py_interface), optional

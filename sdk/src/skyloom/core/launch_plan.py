@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -12,10 +13,10 @@ from google.protobuf import json_format
 
 from skyloom._engine import compile_context, engine, transfer_context
 from skyloom._errors import CompileError
-from skyloom._interface import PyInterface
 from skyloom._source import caller_location
 from skyloom.core._state import CompileState, current_state
 from skyloom.core.node import call_in_body
+from skyloom.types import PythonInterface
 from skyloom_idl.core import identifier_pb2, literals_pb2, workflow_pb2
 
 _CRON_ALIASES = {"@hourly", "@daily", "@weekly", "@monthly", "@yearly", "@annually"}
@@ -178,14 +179,12 @@ class LaunchPlan:
                 )
 
     @property
-    def py_interface(self) -> PyInterface:
-        wf = self.workflow.py_interface
-        return PyInterface(
+    def py_interface(self) -> PythonInterface:
+        wf: PythonInterface = self.workflow.py_interface
+        return dataclasses.replace(
+            wf,
             inputs={k: t for k, t in wf.inputs.items() if k not in self.fixed_inputs},
-            outputs=wf.outputs,
             defaults={**wf.defaults, **self.default_inputs},
-            descriptions=wf.descriptions,
-            output_tuple=wf.output_tuple,
         )
 
     def literal_inputs(

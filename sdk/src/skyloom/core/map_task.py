@@ -5,8 +5,9 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from skyloom._engine import engine
 from skyloom._errors import CompileError
-from skyloom._interface import PyInterface, list_of, optional_of
+from skyloom._interface import declared_interface, list_of, optional_of
 from skyloom._source import caller_location
 from skyloom.core._state import CompileState, compiling, current_state
 from skyloom.core.graph import Graph, build_graph, input_promises, output_bindings
@@ -21,7 +22,6 @@ class MapTask:
     ``functools.partial`` are passed whole to every item."""
 
     kind = "map task"
-    output_tuple = None
 
     def __init__(
         self,
@@ -73,12 +73,14 @@ class MapTask:
         )
         ins = target.py_interface
         self.mapped = [n for n in ins.inputs if n not in fixed]
-        self.py_interface = PyInterface(
+        self.py_interface = declared_interface(
+            self.short_name,
             inputs={n: list_of(ins.inputs[n]) for n in self.mapped},
             outputs={
                 n: list_of(optional_of(t) if partial_ok else t) for n, t in ins.outputs.items()
             },
         )
+        self.output_tuple = self.py_interface.output_tuple
         self._graph: Graph | None = None
 
     def __repr__(self) -> str:
@@ -156,7 +158,7 @@ class MapTask:
                 id=identifier_pb2.Identifier(
                     resource_type=identifier_pb2.RESOURCE_TYPE_WORKFLOW, name=self.name
                 ),
-                interface=self.py_interface.to_proto(),
+                interface=engine().interface(self.py_interface),
                 nodes=[n.proto for n in state.nodes],
                 outputs=bindings,
             )

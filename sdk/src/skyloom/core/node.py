@@ -7,11 +7,11 @@ from typing import Any, Protocol
 
 from skyloom._engine import compile_context, engine
 from skyloom._errors import CompileError
-from skyloom._interface import PyInterface
 from skyloom._source import caller_location
 from skyloom.core._state import CompileState
 from skyloom.core.promise import Promise, contains_promise, literal_to_binding, order
 from skyloom.resources import Resources, required_duration, resources_proto
+from skyloom.types import PythonInterface
 from skyloom.types.hints import type_name
 from skyloom_core.types import is_castable
 from skyloom_idl.core import literals_pb2, tasks_pb2, workflow_pb2
@@ -27,7 +27,7 @@ class Entity(Protocol):
     def kind(self) -> str: ...
 
     @property
-    def py_interface(self) -> PyInterface: ...
+    def py_interface(self) -> PythonInterface: ...
 
     def fill_node(self, node: workflow_pb2.Node, state: CompileState) -> None:
         """Set the node's target and register the templates it refers to in ``state``."""
@@ -114,7 +114,7 @@ class NodeBuilder:
         if not promises:
             return self
         tuple_type = getattr(self.entity, "output_tuple", None)
-        if tuple_type is not None:
+        if tuple_type not in (None, tuple):  # a NamedTuple
             return tuple_type(*promises)
         return promises[0] if len(promises) == 1 else tuple(promises)
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from skyloom._engine import engine
 from skyloom._errors import ExecutionError
-from skyloom._interface import PyInterface
+from skyloom._interface import declared_interface
 from skyloom._source import caller_location
 from skyloom.core._state import CompileState, current_state
 from skyloom.core.node import call_in_body
@@ -13,7 +14,6 @@ from skyloom_idl.core import identifier_pb2, literals_pb2, tasks_pb2, workflow_p
 
 
 class _Reference:
-    output_tuple = None
     resource_type: identifier_pb2.ResourceType.ValueType = identifier_pb2.RESOURCE_TYPE_TASK
 
     def __init__(
@@ -35,7 +35,8 @@ class _Reference:
             name=name,
             version=version,
         )
-        self.py_interface = PyInterface(inputs=dict(inputs), outputs=dict(outputs))
+        self.py_interface = declared_interface(name, inputs, outputs)
+        self.output_tuple = self.py_interface.output_tuple
 
     def __repr__(self) -> str:
         i = self.id
@@ -67,7 +68,7 @@ class ReferenceTask(_Reference):
     def template(self) -> tasks_pb2.TaskTemplate:
         """The interface only: the rest is in the registered template."""
         return tasks_pb2.TaskTemplate(
-            id=self.id, type="python", interface=self.py_interface.to_proto()
+            id=self.id, type="python", interface=engine().interface(self.py_interface)
         )
 
     def fill_node(self, node: workflow_pb2.Node, state: CompileState) -> None:

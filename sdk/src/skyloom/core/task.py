@@ -9,8 +9,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
+from skyloom._engine import engine
 from skyloom._errors import CompileError, RetryableError
-from skyloom._interface import PyInterface, interface_of, summary
+from skyloom._interface import interface_of
 from skyloom._source import object_location
 from skyloom.core._state import CompileState, current_state
 from skyloom.core.node import call_in_body
@@ -68,7 +69,7 @@ class PythonTask(Generic[P, R]):
         self.module = fn.__module__
         self.short_name = fn.__name__
         self.name = f"{fn.__module__}.{fn.__qualname__}"
-        self.py_interface: PyInterface = interface_of(fn, self.kind)
+        self.py_interface = interface_of(fn, self.kind)
         self.output_tuple = self.py_interface.output_tuple
         functools.update_wrapper(self, fn)
         self._validate()
@@ -158,7 +159,7 @@ class PythonTask(Generic[P, R]):
             interruptible=s.interruptible,
             retry_all_errors=s.retry_all_errors,
             source_location=f"{self.name} ({self.location})",
-            description=summary(self.fn.__doc__),
+            description=self.py_interface.docstring,
         )
         if s.timeout is not None:
             meta.timeout.CopyFrom(required_duration(s.timeout))
@@ -175,7 +176,7 @@ class PythonTask(Generic[P, R]):
             id=self.id,
             type=s.task_config.task_type() if s.task_config else self.task_type,
             metadata=meta,
-            interface=self.py_interface.to_proto(),
+            interface=engine().interface(self.py_interface),
             container=tasks_pb2.Container(
                 image=s.container_image or DEFAULT_IMAGE,
                 command=["skyloom-execute"],

@@ -6,8 +6,9 @@ import functools
 from collections.abc import Callable
 from typing import Any, Generic, Literal, ParamSpec, TypeVar, overload
 
+from skyloom._engine import engine
 from skyloom._errors import CompileError
-from skyloom._interface import PyInterface, interface_of, summary
+from skyloom._interface import interface_of
 from skyloom._source import object_location
 from skyloom.core._state import CompileState, compiling, current_state
 from skyloom.core.graph import Graph, build_graph, input_promises, output_bindings
@@ -44,7 +45,7 @@ class Workflow(Generic[P, R]):
         self.location = object_location(fn)
         self.short_name = fn.__name__
         self.name = f"{fn.__module__}.{fn.__qualname__}"
-        self.py_interface: PyInterface = interface_of(fn, self.kind)
+        self.py_interface = interface_of(fn, self.kind)
         self.output_tuple = self.py_interface.output_tuple
         if failure_policy not in _POLICIES:
             raise CompileError(
@@ -86,14 +87,14 @@ class Workflow(Generic[P, R]):
         meta = workflow_pb2.WorkflowMetadata(
             on_failure=_POLICIES[self.failure_policy],
             source_location=f"{self.name} ({self.location})",
-            description=summary(self.fn.__doc__),
+            description=self.py_interface.docstring,
         )
         if self.interruptible is not None:
             meta.interruptible = self.interruptible
         template = workflow_pb2.WorkflowTemplate(
             id=self.id,
             metadata=meta,
-            interface=self.py_interface.to_proto(),
+            interface=engine().interface(self.py_interface),
             nodes=[n.proto for n in state.nodes],
             outputs=outputs,
         )

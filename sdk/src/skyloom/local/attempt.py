@@ -20,6 +20,7 @@ from skyloom._engine import engine, transfer_context
 from skyloom._errors import RetryableError
 from skyloom._source import author_traceback
 from skyloom.local.context import ExecutionParameters, render_decks, reset_context, set_context
+from skyloom.types import PythonInterface
 from skyloom_idl.core import execution_pb2, literals_pb2
 
 
@@ -105,17 +106,12 @@ def to_output_map(
     return out
 
 
-def from_output_map(
-    types: dict[str, Any], tuple_type: Any, lm: literals_pb2.LiteralMap, raw_dir: Path
-) -> Any:
+def from_output_map(iface: PythonInterface, lm: literals_pb2.LiteralMap, raw_dir: Path) -> Any:
     """Python value(s) a call returns: None, one value, a tuple or the declared NamedTuple."""
     eng, ctx = engine(), transfer_context(raw_dir)
-    values = [eng.to_python(lm.literals[n], t, ctx) for n, t in types.items()]
-    if not values:
-        return None
-    if tuple_type is not None:
-        return tuple_type(*values)
-    return values[0] if len(values) == 1 else tuple(values)
+    return iface.pack_outputs(
+        {n: eng.to_python(lm.literals[n], t, ctx) for n, t in iface.outputs.items()}
+    )
 
 
 async def call_function(

@@ -81,8 +81,7 @@ def execute(
         outputs = _run_sync(_start(ex, entity, lm))
     finally:
         ex.close()
-    iface = entity.py_interface
-    value = from_output_map(iface.outputs, iface.output_tuple, outputs, ex.raw_dir)
+    value = from_output_map(entity.py_interface, outputs, ex.raw_dir)
     return RunResult(ex.execution_id, outputs, value, ex.run_dir, dict(ex.decks))
 
 
@@ -98,8 +97,7 @@ def run_entity(entity: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> An
         raise err.with_traceback(None) from err.__cause__
     finally:
         ex.close()
-    iface = entity.py_interface
-    return from_output_map(iface.outputs, iface.output_tuple, outputs, ex.raw_dir)
+    return from_output_map(entity.py_interface, outputs, ex.raw_dir)
 
 
 async def _start(ex: Executor, entity: Any, lm: literals_pb2.LiteralMap) -> literals_pb2.LiteralMap:
