@@ -81,3 +81,15 @@ def test_auth_needs_an_explicit_mode_and_a_bootstrap_token() -> None:
         AuthSettings(mode="static_token")
     with pytest.raises(ValidationError):
         AuthSettings(mode="static_token", static_tokens={"root": SecretStr("short")})
+
+
+async def test_reflection_lists_admin_and_health(admin: Running) -> None:
+    from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+    async with grpc.aio.insecure_channel(admin.target) as channel:
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        request = reflection_pb2.ServerReflectionRequest(list_services="")
+        names: list[str] = []
+        async for reply in stub.ServerReflectionInfo(iter([request])):
+            names += [s.name for s in reply.list_services_response.service]
+    assert {DESCRIPTOR.full_name, "grpc.health.v1.Health"} <= set(names)

@@ -264,3 +264,43 @@ async def test_update_unknown_and_bad_state(admin: Running, workflow: None) -> N
     assert isinstance(bad, InvalidArgument)
     assert bad.field_paths == ("state",)
     assert await admin.count("outbox") == 0
+
+
+async def test_list_launch_plans_by_state_and_schedule(admin: Running, workflow: None) -> None:
+    from skyloom_idl.admin import common_pb2
+
+    fixed = literals_pb2.LiteralMap(literals={"x": integer(1)})
+    schedule = schedule_pb2.Schedule(
+        rate=schedule_pb2.FixedRate(value=1, unit=schedule_pb2.FixedRate.UNIT_HOUR)
+    )
+    await admin.stub.CreateLaunchPlan(plan("v1", fixed_inputs=fixed, schedule=schedule))
+    await admin.stub.CreateLaunchPlan(plan("v2", fixed_inputs=fixed))
+    v1 = ident(RT.RESOURCE_TYPE_LAUNCH_PLAN, "lp", "v1")
+    await admin.stub.UpdateLaunchPlan(lp.UpdateLaunchPlanRequest(id=v1, state=State.STATE_ACTIVE))
+    named = identifier_pb2.NamedEntityIdentifier(project="proj", domain="development")
+    Op = common_pb2.Filter.Operator
+
+    async def versions(*filters: common_pb2.Filter) -> list[str]:
+        reply = await admin.stub.ListLaunchPlans(
+            lp.ListLaunchPlansRequest(id=named, filter_by=list(filters))
+        )
+        return sorted(p.id.version for p in reply.launch_plans)
+
+    active = common_pb2.Filter(field="state", op=Op.OPERATOR_EQ, values=["STATE_ACTIVE"])
+    unscheduled = common_pb2.Filter(field="has_schedule", op=Op.OPERATOR_EQ, values=["false"])
+    by_workflow = common_pb2.Filter(field="workflow.name", op=Op.OPERATOR_EQ, values=["wf"])
+    assert await versions(active) == ["v1"]
+    assert await versions(unscheduled) == ["v2"]
+    assert await versions(by_workflow) == ["v1", "v2"]
+    everything = await admin.stub.ListActiveLaunchPlans(lp.ListActiveLaunchPlansRequest())
+    assert [p.id.version for p in everything.launch_plans] == ["v1"]
+    ids = await admin.stub.ListLaunchPlanIds(
+        lp.ListLaunchPlanIdsRequest(project="proj", domain="development")
+    )
+    assert [i.name for i in ids.ids] == ["lp"]
+    bad = common_pb2.Filter(field="has_schedule", op=Op.OPERATOR_EQ, values=["maybe"])
+    error = await fails(
+        admin.stub.ListLaunchPlans(lp.ListLaunchPlansRequest(id=named, filter_by=[bad]))
+    )
+    assert isinstance(error, InvalidArgument)
+    assert error.field_paths == ("filter_by[0].values[0]",)

@@ -32,7 +32,7 @@ from skyloom_core.compiler import CompilationFailed, LaunchPlanInterface, compil
 from skyloom_core.names import validate_identifier
 from skyloom_core.refs import id_key
 from skyloom_idl.admin import common_pb2, launch_plan_pb2, task_pb2, workflow_pb2
-from skyloom_idl.core import compiler_pb2, identifier_pb2, interface_pb2
+from skyloom_idl.core import compiler_pb2, identifier_pb2, interface_pb2, tasks_pb2
 
 __all__ = ["Created", "RegistryManager", "digest_of"]
 
@@ -155,13 +155,25 @@ class RegistryManager:
     async def _compile(
         self, id: identifier_pb2.Identifier, spec: workflow_pb2.WorkflowSpec
     ) -> compiler_pb2.CompiledWorkflowClosure:
-        tasks: dict[str, object] = {}
+        tasks: dict[str, tasks_pb2.TaskTemplate] = {}
         subs = {id_key(s.id): s for s in spec.sub_workflows}
         plans: dict[str, interface_pb2.TypedInterface | LaunchPlanInterface] = {}
         pending = [spec.template, *spec.sub_workflows]
         seen_subs: set[str] = set(subs)
+        looked_up: set[tuple[str, str]] = set()
+
+        def first_time(kind: str, ref: identifier_pb2.Identifier) -> bool:
+            key = (kind, id_key(ref))
+            if key in looked_up:
+                return False
+            looked_up.add(key)
+            return True
+
         while pending:
             refs = references_of(pending.pop())
+            refs.tasks = [r for r in refs.tasks if first_time("task", r)]
+            refs.subworkflows = [r for r in refs.subworkflows if first_time("workflow", r)]
+            refs.launch_plans = [r for r in refs.launch_plans if first_time("plan", r)]
             for ref in refs.tasks:
                 for row in await self._find("tasks", id, ref):
                     tasks[id_key(row.id)] = task_pb2.TaskClosure.FromString(
@@ -187,7 +199,7 @@ class RegistryManager:
         try:
             return compile_workflow(
                 spec.template,
-                tasks=tasks,  # type: ignore[arg-type]
+                tasks=tasks,
                 subworkflows=subs,
                 launch_plans=plans,
             )
