@@ -132,17 +132,9 @@ def build_graph(
     ents = graph.entities.values()
     closure = compile_closure(
         template,
-        tasks=[e.template for e in ents if e.kind == "task" and hasattr(e, "template")],
+        tasks=[e.template for e in ents if e.kind == "task"],
         subworkflows=[e.template for e in ents if e.kind == "workflow"],
-        launch_plans=[
-            (
-                e.id,
-                engine().interface(e.py_interface),
-                frozenset(getattr(e, "fixed_inputs", ())) | frozenset(e.py_interface.defaults),
-            )
-            for e in ents
-            if e.kind == "launch plan"
-        ],
+        launch_plans=[_lp_entry(e) for e in ents if e.kind == "launch plan"],
         where=state.where(state.location),
         locations=graph.locations,
         dynamic=dynamic,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import importlib
 import os
 import tempfile
 from pathlib import Path
 
+from skyloom_core.cache_key import cache_key as core_cache_key
 from skyloom_idl.core import literals_pb2, tasks_pb2
 
 
@@ -22,27 +22,9 @@ def cache_key(
     cache: tasks_pb2.CacheConfig | None = None,
 ) -> str:
     """A file-name-safe digest of the datacatalog key (project, domain, dataset, version, tag)."""
-    try:
-        core = importlib.import_module("skyloom_core.cache_key")
-    except ImportError:
-        core = None
-    if core is not None and hasattr(core, "cache_key"):
-        key = core.cache_key(template, inputs, cache=cache)
-        parts = [str(getattr(key, f, "")) for f in ("project", "domain", "name", "version", "tag")]
-    else:
-        parts = _fallback_key(template, inputs)
+    key = core_cache_key(template, inputs, cache=cache)
+    parts = [key.project, key.domain, key.name, key.version, key.tag]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
-
-
-def _fallback_key(template: tasks_pb2.TaskTemplate, inputs: literals_pb2.LiteralMap) -> list[str]:
-    ignored = set(template.metadata.cache.ignored_inputs)
-    kept = literals_pb2.LiteralMap()
-    for name, lit in inputs.literals.items():
-        if name not in ignored:
-            kept.literals[name].CopyFrom(lit)
-    iface = hashlib.sha256(template.interface.SerializeToString(deterministic=True)).hexdigest()
-    data = hashlib.sha256(kept.SerializeToString(deterministic=True)).hexdigest()
-    return [f"task-{template.id.name}", f"{template.metadata.cache.version}-{iface}", data]
 
 
 class LocalCache:
