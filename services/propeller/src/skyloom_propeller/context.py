@@ -31,6 +31,15 @@ START_NODE = "start-node"
 END_NODE = "end-node"
 
 
+class BlobMissing(Exception):
+    """A blob the engine needs is not in the store (an infrastructure fault: it is raised, and
+    the shell retries the round with backoff rather than failing the execution)."""
+
+    def __init__(self, uri: str) -> None:
+        super().__init__(f"{uri} is missing from the blob store")
+        self.uri = uri
+
+
 @dataclass(slots=True)
 class Round:
     """Everything one ``evaluate`` call shares. ``inflight`` counts running task attempts and
@@ -78,6 +87,8 @@ class Round:
         if got is None:
             got = self.view.literals(uri)
         if got is None:
+            if self.view.missing(uri):
+                raise BlobMissing(uri)
             self.emit(Fetch(uri, "literals"))
         return got
 

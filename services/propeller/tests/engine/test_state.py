@@ -148,3 +148,15 @@ def test_evaluate_does_not_mutate_its_input() -> None:
     frozen = to_bytes(sim.state)
     evaluate(sim.state, sim.closure, sim.view, sim.now)
     assert to_bytes(sim.state) == frozen
+
+
+def test_a_missing_blob_is_raised_not_a_user_failure() -> None:
+    from skyloom_propeller.context import BlobMissing
+
+    t = task("t")
+    wf = workflow("wf", [task_node("a", t, x=promise("start-node", "x"))], [])
+    sim = Sim(compile_(wf, [t]), ints(x=1), {"t": lambda i, a: ints(o0=1)})
+    sim.view.blobs.clear()
+    sim.view.absent.add(sim.state.inputs_uri)
+    with pytest.raises(BlobMissing, match=r"inputs\.pb is missing"):
+        evaluate(sim.state, sim.closure, sim.view, sim.now)
