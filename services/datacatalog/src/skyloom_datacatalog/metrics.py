@@ -19,9 +19,10 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Self
 
+import asyncpg
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from skyloom_common.errors import Unavailable
+from skyloom_common.errors import SkyloomError
 
 __all__ = ["CatalogMetrics", "ReservationGauge"]
 
@@ -86,8 +87,9 @@ class ReservationGauge:
     async def refresh(self) -> None:
         try:
             self._gauge.set(await self._count())
-        except Unavailable as exc:  # keep the last value; the next round retries
-            _log.warning("cannot count reservations: %s", exc.message)
+        except (SkyloomError, asyncpg.PostgresError) as exc:
+            # A gauge must not take the service down: keep the last value, retry next round.
+            _log.warning("cannot count reservations: %s", exc)
 
     async def run(self) -> None:
         while not self._stop.is_set():
