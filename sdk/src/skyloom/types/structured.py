@@ -14,18 +14,22 @@ only those are loaded. Undeclared columns mean "any columns".
 
 from __future__ import annotations
 
+import sys
+from abc import abstractmethod
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TypeVar
 
 from skyloom.types.content_hash import file_sha256
 from skyloom.types.context import TransferContext
 from skyloom.types.errors import TypeTransformerError
-from skyloom.types.hints import TypeHint, strip_annotated
+from skyloom.types.hints import TypeHint, strip_annotated, type_name
 from skyloom.types.protos import literal_kind, scalar, scalar_kind
-from skyloom.types.transformer import Converter
+from skyloom.types.transformer import Converter, TypeTransformer
 from skyloom_idl.core import literals_pb2, types_pb2
 
 PARQUET = "parquet"
+T = TypeVar("T")
 
 
 class Columns(dict[str, TypeHint]):
@@ -97,3 +101,75 @@ def download_parquet(literal: literals_pb2.Literal, expected: str, ctx: Transfer
 def is_table_literal_type(literal_type: types_pb2.LiteralType) -> bool:
     """Whether a literal type is a structured dataset."""
     return literal_type.WhichOneof("type") == "structured_dataset_type"
+
+
+class TableTransformer(TypeTransformer[T]):
+    """A table class (optionally ``Annotated`` with columns) ↔ one Parquet file as a dataset.
+
+    The class is ``module.class_name`` looked up in ``sys.modules``: a hint can only name it once
+    the library is imported, so matching never imports it. Subclasses import the library when a
+    value is converted and say how to list, select, write and read columns.
+    """
+
+    module: str
+    class_name: str
+
+    def __init__(self, engine: Converter) -> None:
+        self._engine = engine
+
+    def table_class(self) -> type | None:
+        """The table class, if its library is imported."""
+        module = sys.modules.get(self.module)
+        cls = getattr(module, self.class_name, None) if module is not None else None
+        return cls if isinstance(cls, type) else None
+
+    def matches(self, python_type: TypeHint) -> bool:
+        cls = self.table_class()
+        return cls is not None and strip_annotated(python_type)[0] is cls
+
+    def get_literal_type(self, python_type: TypeHint) -> types_pb2.LiteralType:
+        return types_pb2.LiteralType(
+            structured_dataset_type=dataset_type(self._engine, python_type)
+        )
+
+    def to_literal(
+        self, value: T, python_type: TypeHint, ctx: TransferContext
+    ) -> literals_pb2.Literal:
+        cls = self.table_class()
+        if cls is None or not isinstance(value, cls):
+            raise TypeTransformerError.for_value(type_name(python_type), value)
+        wanted = list(declared_columns(python_type))
+        if wanted:
+            check_columns(type_name(python_type), self.column_names(value), wanted)
+            value = self.select(value, wanted)
+        path = ctx.store.new_local_path("data.parquet")
+        self.write(value, path)
+        return upload_parquet(self._engine, path, python_type, ctx)
+
+    def to_python(
+        self, literal: literals_pb2.Literal, python_type: TypeHint, ctx: TransferContext
+    ) -> T:
+        path = download_parquet(literal, type_name(python_type), ctx)
+        return self.read(path, list(declared_columns(python_type)) or None)
+
+    def matches_literal_type(self, literal_type: types_pb2.LiteralType) -> bool:
+        return is_table_literal_type(literal_type) and self.table_class() is not None
+
+    def guess_python_type(self, literal_type: types_pb2.LiteralType) -> TypeHint:
+        return self.table_class()
+
+    @abstractmethod
+    def column_names(self, table: T) -> list[str]:
+        """The table's column names."""
+
+    @abstractmethod
+    def select(self, table: T, names: list[str]) -> T:
+        """Only the columns ``names``, in that order."""
+
+    @abstractmethod
+    def write(self, table: T, path: Path) -> None:
+        """Write the table as Parquet to ``path``."""
+
+    @abstractmethod
+    def read(self, path: Path, names: list[str] | None) -> T:
+        """Read a Parquet file (only ``names`` when given)."""
