@@ -14,8 +14,8 @@ from google.protobuf import json_format
 from skyloom._engine import compile_context, engine, transfer_context
 from skyloom._errors import CompileError
 from skyloom._source import caller_location
-from skyloom.core._state import CompileState, current_state
-from skyloom.core.node import call_in_body
+from skyloom.core._state import CompileState
+from skyloom.core.node import call
 from skyloom.types import PythonInterface
 from skyloom_idl.core import identifier_pb2, literals_pb2, workflow_pb2
 
@@ -237,9 +237,4 @@ class LaunchPlan:
         state.entities["lp:" + self.name] = self
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        state = current_state()
-        if state is not None:
-            return call_in_body(self, state, args, kwargs)
-        from skyloom.local.run import run_entity
-
-        return run_entity(self, args, kwargs)
+        return call(self, args, kwargs)

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 from skyloom._engine import compile_context, engine
 from skyloom._errors import CompileError
 from skyloom._source import caller_location
-from skyloom.core._state import CompileState
+from skyloom.core._state import CompileState, current_state
 from skyloom.core.promise import Promise, contains_promise, literal_to_binding, order
 from skyloom.resources import Resources, required_duration, resources_proto
 from skyloom.types import PythonInterface
@@ -123,6 +123,17 @@ def _non_negative(n: int) -> int:
     if n < 0:
         raise ValueError(f"retries must be >= 0, got {n}")
     return n
+
+
+def call(entity: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """``entity(*args, **kwargs)``: a node in the workflow body being compiled, else a local run
+    returning Python values."""
+    state = current_state()
+    if state is not None:
+        return call_in_body(entity, state, args, kwargs)
+    from skyloom.local.run import run_entity
+
+    return run_entity(entity, args, kwargs)
 
 
 def call_in_body(

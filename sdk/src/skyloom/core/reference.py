@@ -8,8 +8,8 @@ from skyloom._engine import engine
 from skyloom._errors import ExecutionError
 from skyloom._interface import declared_interface
 from skyloom._source import caller_location
-from skyloom.core._state import CompileState, current_state
-from skyloom.core.node import call_in_body
+from skyloom.core._state import CompileState
+from skyloom.core.node import call
 from skyloom_idl.core import identifier_pb2, literals_pb2, tasks_pb2, workflow_pb2
 
 
@@ -43,12 +43,7 @@ class _Reference:
         return f"{type(self).__name__}({i.project}/{i.domain}/{i.name}@{i.version})"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        state = current_state()
-        if state is not None:
-            return call_in_body(self, state, args, kwargs)
-        from skyloom.local.run import run_entity
-
-        return run_entity(self, args, kwargs)
+        return call(self, args, kwargs)
 
     async def run_local(
         self, ex: Any, inputs: literals_pb2.LiteralMap, path: str
@@ -62,6 +57,8 @@ class _Reference:
 
 
 class ReferenceTask(_Reference):
+    """A registered task, usable in workflows; ``inputs``/``outputs`` map names to Python types."""
+
     kind = "task"
 
     @property
@@ -77,6 +74,8 @@ class ReferenceTask(_Reference):
 
 
 class ReferenceLaunchPlan(_Reference):
+    """A registered launch plan, usable in workflows as a child execution."""
+
     kind = "launch plan"
     resource_type = identifier_pb2.RESOURCE_TYPE_LAUNCH_PLAN
 
@@ -90,25 +89,6 @@ class ReferenceLaunchPlan(_Reference):
         return given
 
 
-def reference_task(
-    project: str,
-    domain: str,
-    name: str,
-    version: str,
-    inputs: dict[str, Any],
-    outputs: dict[str, Any],
-) -> ReferenceTask:
-    """A registered task, usable in workflows; ``inputs``/``outputs`` map names to Python types."""
-    return ReferenceTask(project, domain, name, version, inputs, outputs)
-
-
-def reference_launch_plan(
-    project: str,
-    domain: str,
-    name: str,
-    version: str,
-    inputs: dict[str, Any],
-    outputs: dict[str, Any],
-) -> ReferenceLaunchPlan:
-    """A registered launch plan, usable in workflows as a child execution."""
-    return ReferenceLaunchPlan(project, domain, name, version, inputs, outputs)
+# flytekit's names for them: ``reference_task(project, domain, name, version, inputs, outputs)``.
+reference_task = ReferenceTask
+reference_launch_plan = ReferenceLaunchPlan

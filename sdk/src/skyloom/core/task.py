@@ -13,8 +13,8 @@ from skyloom._engine import engine
 from skyloom._errors import CompileError, RetryableError
 from skyloom._interface import interface_of
 from skyloom._source import object_location
-from skyloom.core._state import CompileState, current_state
-from skyloom.core.node import call_in_body
+from skyloom.core._state import CompileState
+from skyloom.core.node import call
 from skyloom.resources import (
     Resources,
     Secret,
@@ -106,14 +106,8 @@ class PythonTask(Generic[P, R]):
             raise CompileError(f"{where}: timeout: {err}", location=self.location) from err
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        state = current_state()
-        if state is not None:
-            result: R = call_in_body(self, state, args, kwargs)
-            return result
-        from skyloom.local.run import run_entity
-
-        out: R = run_entity(self, args, kwargs)
-        return out
+        result: R = call(self, args, kwargs)
+        return result
 
     @property
     def id(self) -> identifier_pb2.Identifier:

@@ -10,9 +10,9 @@ from skyloom._engine import engine
 from skyloom._errors import CompileError
 from skyloom._interface import interface_of
 from skyloom._source import object_location
-from skyloom.core._state import CompileState, compiling, current_state
+from skyloom.core._state import CompileState, compiling
 from skyloom.core.graph import Graph, build_graph, input_promises, output_bindings
-from skyloom.core.node import bind_value, call_in_body
+from skyloom.core.node import bind_value, call
 from skyloom_idl.core import identifier_pb2, literals_pb2, workflow_pb2
 
 P = ParamSpec("P")
@@ -134,14 +134,8 @@ class Workflow(Generic[P, R]):
         state.entities[self.name] = self
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        state = current_state()
-        if state is not None:
-            result: R = call_in_body(self, state, args, kwargs)
-            return result
-        from skyloom.local.run import run_entity
-
-        out: R = run_entity(self, args, kwargs)
-        return out
+        result: R = call(self, args, kwargs)
+        return result
 
 
 @overload
