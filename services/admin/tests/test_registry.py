@@ -240,3 +240,40 @@ async def test_registered_subworkflow_and_launch_plan_references(
     closure = got.workflow.closure.compiled_workflow
     assert [s.template.id.name for s in closure.sub_workflows] == ["inner"]
     assert [t.template.id.name for t in closure.tasks] == ["t.double"]
+
+
+async def test_default_order_is_newest_first_across_pages(admin: Running, project: str) -> None:
+    versions = [f"v{i}" for i in range(5)]
+    for version in versions:
+        await register_task(admin, task_template("t.paged", version))
+    named = identifier_pb2.NamedEntityIdentifier(project=project, domain="development")
+    seen: list[str] = []
+    token = ""
+    for _ in range(5):
+        page = await admin.stub.ListTasks(
+            task_pb2.ListTasksRequest(id=named, page=common_pb2.PageRequest(limit=2, token=token))
+        )
+        seen += [t.id.version for t in page.tasks]
+        token = page.next_token
+        if not token:
+            break
+    assert seen == versions[::-1]
+
+
+async def test_reference_without_version_must_be_unambiguous(admin: Running, project: str) -> None:
+    await register_task(admin, task_template("t.double", "v1"))
+    template = workflow_template("wf-latest")
+    template.nodes[0].task_node.reference_id.version = ""
+    request = workflow_pb2.CreateWorkflowRequest(
+        id=template.id, spec=workflow_pb2.WorkflowSpec(template=template)
+    )
+    assert (await admin.stub.CreateWorkflow(request)).created
+    await register_task(admin, task_template("t.double", "v2"))
+    again = workflow_template("wf-latest", "v2")
+    again.nodes[0].task_node.reference_id.version = ""
+    ambiguous = workflow_pb2.CreateWorkflowRequest(
+        id=again.id, spec=workflow_pb2.WorkflowSpec(template=again)
+    )
+    error = await fails(admin.stub.CreateWorkflow(ambiguous))
+    assert isinstance(error, InvalidArgument)
+    assert "AmbiguousReference" in error.message
