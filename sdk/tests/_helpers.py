@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import linecache
 import os
+import threading
+from types import TracebackType
 
 from skyloom import CompileError
 
@@ -15,3 +17,26 @@ def source_line(err: CompileError) -> str:
     assert filename == "test_compile_errors.py", err.location
     path = os.path.join(os.path.dirname(__file__), filename)
     return linecache.getline(path, int(line))
+
+
+class ConcurrencyMeter:
+    """Counts the threads inside ``with meter:`` at once; ``peak`` is the most seen."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = 0
+        self.peak = 0
+
+    def __enter__(self) -> None:
+        with self._lock:
+            self._running += 1
+            self.peak = max(self.peak, self._running)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        with self._lock:
+            self._running -= 1

@@ -105,18 +105,21 @@ def test_compile_error_is_shown_in_the_authors_terms(tmp_path: Path) -> None:
     assert "pipeline (bad.py:11): input 'scale' of clean expects int, got str from load.o0" in err
 
 
+GATED = (
+    "from skyloom import approve, task, wait_for_input, workflow\n"
+    "@task\n"
+    "def add(a: int, b: int) -> int:\n"
+    "    return a + b\n"
+    "@workflow\n"
+    "def wf(a: int) -> int:\n"
+    "    b = wait_for_input('b', timeout=60, expected_type=int)\n"
+    "    return approve(add(a=a, b=b), 'ok', timeout=60)\n"
+)
+
+
 def test_gates_take_signals_and_approvals_from_flags(tmp_path: Path) -> None:
     wf = tmp_path / "gated.py"
-    wf.write_text(
-        "from skyloom import approve, task, wait_for_input, workflow\n"
-        "@task\n"
-        "def add(a: int, b: int) -> int:\n"
-        "    return a + b\n"
-        "@workflow\n"
-        "def wf(a: int) -> int:\n"
-        "    b = wait_for_input('b', timeout=60, expected_type=int)\n"
-        "    return approve(add(a=a, b=b), 'ok', timeout=60)\n"
-    )
+    wf.write_text(GATED)
     code, out, err = _run(
         "run", "--plain", "--signal", "b=4", "--approve", "ok", f"{wf}:wf", "--a", "1"
     )
@@ -209,16 +212,7 @@ def test_a_file_named_like_an_imported_module_is_refused(tmp_path: Path) -> None
 
 def test_gates_prompt_for_what_flags_did_not_give(tmp_path: Path) -> None:
     wf = tmp_path / "asked.py"
-    wf.write_text(
-        "from skyloom import approve, task, wait_for_input, workflow\n"
-        "@task\n"
-        "def add(a: int, b: int) -> int:\n"
-        "    return a + b\n"
-        "@workflow\n"
-        "def wf(a: int) -> int:\n"
-        "    b = wait_for_input('b', timeout=60, expected_type=int)\n"
-        "    return approve(add(a=a, b=b), 'ok', timeout=60)\n"
-    )
+    wf.write_text(GATED)
     result = CliRunner().invoke(
         main, ["run", "--plain", "--prompt", f"{wf}:wf", "--a", "1"], input="41\ny\n"
     )

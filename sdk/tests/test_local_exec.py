@@ -31,6 +31,8 @@ from skyloom import (
     workflow,
 )
 
+from ._helpers import ConcurrencyMeter
+
 
 def test_cache_hit_skips_the_body_and_respects_version_and_ignored_inputs() -> None:
     calls: list[int] = []
@@ -162,25 +164,19 @@ def test_independent_nodes_run_concurrently() -> None:
 
 
 def test_map_task_concurrency_cap_and_min_success_ratio() -> None:
-    lock = threading.Lock()
-    running = peak = 0
+    meter = ConcurrencyMeter()
 
     @task
     def work(x: int) -> int:
-        nonlocal running, peak
-        with lock:
-            running += 1
-            peak = max(peak, running)
-        time.sleep(0.02)
-        with lock:
-            running -= 1
+        with meter:
+            time.sleep(0.02)
         if x % 4 == 3:
             raise ValueError(f"bad item {x}")
         return x
 
     partial_ok = map_task(work, concurrency=2, min_success_ratio=0.7)
     assert partial_ok(x=list(range(8))) == [0, 1, 2, None, 4, 5, 6, None]
-    assert peak <= 2
+    assert meter.peak <= 2
 
     strict = map_task(work, min_success_ratio=0.9)
     with pytest.raises(ExecutionError, match=r"6 of 8 items succeeded, 8 needed") as info:
@@ -487,18 +483,12 @@ def test_secrets_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_launch_plan_max_parallelism_caps_running_tasks() -> None:
-    lock = threading.Lock()
-    running = peak = 0
+    meter = ConcurrencyMeter()
 
     @task
     def busy(x: int) -> int:
-        nonlocal running, peak
-        with lock:
-            running += 1
-            peak = max(peak, running)
-        time.sleep(0.03)
-        with lock:
-            running -= 1
+        with meter:
+            time.sleep(0.03)
         return x
 
     @workflow
@@ -507,7 +497,7 @@ def test_launch_plan_max_parallelism_caps_running_tasks() -> None:
 
     capped = LaunchPlan.get_or_create(wide, "test_local_exec.wide_capped", max_parallelism=2)
     assert capped(xs=list(range(6))) == list(range(6))
-    assert peak == 2
+    assert meter.peak == 2
 
 
 def test_map_items_use_the_targets_defaults_for_unbound_inputs() -> None:
