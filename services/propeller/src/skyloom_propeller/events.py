@@ -108,7 +108,9 @@ def task_event(
     outputs_uri: str = "",
     error: ErrorInfo | None = None,
     reason: str = "",
+    logs: tuple[str, ...] = (),
 ) -> None:
+    """A task attempt event; ``logs`` are log URIs (named by their file name)."""
     rnd = ctx.rnd
     node_exec = identifier_pb2.NodeExecutionIdentifier(
         node_id=node_path, execution_id=rnd.execution_id
@@ -134,4 +136,10 @@ def task_event(
         ev.output_uri = outputs_uri
     elif error is not None:
         ev.error.CopyFrom(_error(error))
+    for uri in logs:
+        ev.logs.add(
+            uri=uri,
+            name=uri.rsplit("/", 1)[-1],
+            message_format=execution_pb2.TaskLog.MESSAGE_FORMAT_TEXT,
+        )
     rnd.emit(EmitEvent(ev))

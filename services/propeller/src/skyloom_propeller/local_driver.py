@@ -9,13 +9,15 @@ Postgres, events to NATS) exists; it follows the same protocol that shell must:
 4. execute the commands in order; 5. sleep until something may have changed.
 
 It has an in-memory catalog (cache lookups, puts, reservations always granted), collects events
-in ``events`` instead of publishing them, answers signals from ``signals``, and does not run
-child executions (a launch-plan node fails with ``ChildExecutionsUnsupported``).
+in ``events`` instead of publishing them, uploads each finished attempt's stdout/stderr next to
+its outputs (the URIs go on its terminal task event), answers signals from ``signals``, and does
+not run child executions (a launch-plan node fails with ``ChildExecutionsUnsupported``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,7 +34,7 @@ from skyloom_propeller.config import EngineConfig
 from skyloom_propeller.engine import evaluate
 from skyloom_propeller.executors.process import ProcessExecutor
 from skyloom_propeller.state import ExecutionState, to_bytes
-from skyloom_propeller.view import AttemptStatus, CacheAnswer, ChildStatus, Recovery
+from skyloom_propeller.view import AttemptPhase, AttemptStatus, CacheAnswer, ChildStatus, Recovery
 
 WF = execution_pb2.WorkflowExecution.Phase
 
@@ -129,8 +131,11 @@ class LocalDriver:
             status = await self.executor.status(aid)
             if status is None:
                 self.view.attempts.pop(aid, None)
-            else:
-                self.view.attempts[aid] = status
+                continue
+            if status.phase != AttemptPhase.RUNNING:
+                logs = await self.executor.upload_logs(aid)
+                status = dataclasses.replace(status, log_uris=logs)
+            self.view.attempts[aid] = status
         self.state, cmds = evaluate(self.state, self.closure, self.view, self.clock(), self.config)
         if self.persist is not None:
             self.persist(to_bytes(self.state))

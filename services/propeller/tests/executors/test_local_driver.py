@@ -22,6 +22,7 @@ from skyloom_propeller.state import ExecutionState, from_bytes
 pytestmark = pytest.mark.integration
 WF = execution_pb2.WorkflowExecution.Phase
 NODE = execution_pb2.NodeExecution.Phase
+TASK = execution_pb2.TaskExecution.Phase
 Make = Callable[[], ProcessExecutor]
 
 
@@ -64,6 +65,15 @@ async def test_five_node_workflow_end_to_end(
     assert len(driver.launched) == len(set(driver.launched)) == 6
     phases = [e.phase for e in driver.events if isinstance(e, event_pb2.WorkflowExecutionEvent)]
     assert phases == [WF.PHASE_RUNNING, WF.PHASE_SUCCEEDED]
+    # Each finished attempt's logs are in the blob store and linked from its task event.
+    failed = [
+        e for e in driver.events
+        if isinstance(e, event_pb2.TaskExecutionEvent) and e.phase == TASK.PHASE_FAILED
+    ]  # fmt: skip
+    assert len(failed) == 1
+    assert failed[0].error.code == "RetryableError" or failed[0].error.retryable
+    stderr = next(x.uri for x in failed[0].logs if x.name == "stderr.log")
+    assert "try again" in (await store.get_bytes(store.key_of(stderr))).decode()
 
 
 async def test_crash_mid_run_adopts_running_attempts(

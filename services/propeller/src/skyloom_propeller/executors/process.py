@@ -289,6 +289,21 @@ class ProcessExecutor:
         d = self.attempt_dir(attempt_id)
         return d / "stdout.log", d / "stderr.log"
 
+    async def upload_logs(self, attempt_id: str) -> tuple[str, ...]:
+        """Store the attempt's stdout/stderr as ``<output prefix>/{stdout,stderr}.log`` and
+        return their URIs (call once the attempt is terminal; repeating re-uploads)."""
+        d = self.attempt_dir(attempt_id)
+        spec = _read_json(d / "spec.json")
+        if spec is None:
+            return ()
+        uris = []
+        for path in self.logs(attempt_id):
+            if path.exists():
+                uri = f"{spec['output_prefix']}/{path.name}"
+                await self.store.put_file(self.store.key_of(uri), path)
+                uris.append(uri)
+        return tuple(uris)
+
     def close(self) -> None:
         """Forget this object's children (they keep running: a new object adopts them)."""
         for proc in self._children.values():

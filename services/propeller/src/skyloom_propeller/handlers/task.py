@@ -80,8 +80,12 @@ class TaskHandler:
         if status.phase == AttemptPhase.RUNNING:
             return self._running(ctx, task, attempt, aid)
         if status.phase == AttemptPhase.SUCCEEDED:
-            return self._succeeded(ctx, task, attempt, status.outputs_uri, status.futures_uri)
-        return self._failed(ctx, task, attempt, error_of(status), TASK.PHASE_FAILED)
+            return self._succeeded(
+                ctx, task, attempt, status.outputs_uri, status.futures_uri, status.log_uris
+            )
+        return self._failed(
+            ctx, task, attempt, error_of(status), TASK.PHASE_FAILED, status.log_uris
+        )
 
     def abort(self, ctx: NodeContext, reason: str) -> None:
         st = ctx.st
@@ -222,6 +226,7 @@ class TaskHandler:
         attempt: int,
         outputs_uri: str,
         futures_uri: str,
+        logs: tuple[str, ...] = (),
     ) -> Transition:
         st = ctx.st
         aid = attempt_of(ctx.rnd, ctx.path, attempt)
@@ -230,6 +235,7 @@ class TaskHandler:
         events.task_event(
             ctx, task, node_path=ctx.path, retry_attempt=attempt, phase=TASK.PHASE_SUCCEEDED,
             inputs_uri=st.inputs_uri, handle=aid, outputs_uri=outputs_uri or futures_uri,
+            logs=logs,
         )  # fmt: skip
         if futures_uri:
             st.detail["futures"] = futures_uri
@@ -251,6 +257,7 @@ class TaskHandler:
         attempt: int,
         err: ErrorInfo,
         task_phase: int,
+        logs: tuple[str, ...] = (),
     ) -> Transition:
         st = ctx.st
         ctx.rnd.inflight -= 1
@@ -262,7 +269,7 @@ class TaskHandler:
         aid = attempt_of(ctx.rnd, ctx.path, attempt)
         events.task_event(
             ctx, task, node_path=ctx.path, retry_attempt=attempt, phase=task_phase,
-            inputs_uri=st.inputs_uri, handle=aid, error=err,
+            inputs_uri=st.inputs_uri, handle=aid, error=err, logs=logs,
         )  # fmt: skip
         b = policy.budgets(ctx.node, task, ctx.rnd.config)
         verdict = policy.after_failure(err, st.user_failures, st.system_failures, b)
