@@ -200,3 +200,22 @@ async def test_bad_token_requests(admin: Running, project: str) -> None:
 
 def test_bootstrap_is_long_enough() -> None:
     assert len(BOOTSTRAP) >= 32
+
+
+async def test_expired_tokens_are_unauthenticated(admin: Running, project: str) -> None:
+    import asyncio
+
+    from google.protobuf.duration_pb2 import Duration
+
+    created = await admin.stub.CreateAuthToken(
+        tok.CreateAuthTokenRequest(
+            project=PROJECT, role=Role.ROLE_VIEWER, expires_in=Duration(seconds=1)
+        )
+    )
+    assert created.token.expires_at.seconds > 0
+    short_lived = admin.stub_as(created.secret)
+    await short_lived.GetProject(project_pb2.GetProjectRequest(id=PROJECT))
+    await asyncio.sleep(1.2)
+    error = await fails(short_lived.GetProject(project_pb2.GetProjectRequest(id=PROJECT)))
+    assert isinstance(error, Unauthenticated)
+    assert error.reason == "EXPIRED_TOKEN"

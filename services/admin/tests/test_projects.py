@@ -58,7 +58,21 @@ async def test_duplicate_and_unknown(admin: Running) -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    ["../etc", "a\x00b", "tab\there", "x" * 64, "UPPER", "-lead", "ünï", "a\u202eb", ""],
+    [
+        "../etc",
+        "%2e%2e",
+        "a\\b",
+        "/abs",
+        "a\x00b",
+        "tab\there",
+        "x" * 64,
+        "UPPER",
+        "-lead",
+        "ünï",
+        "\u0430dmin",  # Cyrillic a
+        "a\u202eb",
+        "",
+    ],
 )
 async def test_bad_project_ids_are_invalid_argument_and_nothing_is_written(
     admin: Running, bad: str

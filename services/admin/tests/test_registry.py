@@ -277,3 +277,24 @@ async def test_reference_without_version_must_be_unambiguous(admin: Running, pro
     error = await fails(admin.stub.CreateWorkflow(ambiguous))
     assert isinstance(error, InvalidArgument)
     assert "AmbiguousReference" in error.message
+
+
+async def test_cycles_are_reported_at_the_closing_reference(admin: Running, project: str) -> None:
+    await register_task(admin)
+    template = workflow_template()
+    second = template.nodes.add()
+    second.CopyFrom(template.nodes[0])
+    second.id = "n1"
+    template.nodes[0].upstream_node_ids.append("n1")
+    second.upstream_node_ids.append("n0")
+    request = workflow_pb2.CreateWorkflowRequest(
+        id=template.id, spec=workflow_pb2.WorkflowSpec(template=template)
+    )
+    error = await fails(admin.stub.CreateWorkflow(request))
+    assert isinstance(error, InvalidArgument)
+    cycles = [v for v in error.violations if "CycleDetected" in v.description]
+    assert len(cycles) == 1
+    assert cycles[0].field.startswith("spec.template.nodes[")
+    assert ".upstream_node_ids[0]" in cycles[0].field
+    assert "n0 -> n1 -> n0" in cycles[0].description or "n1 -> n0 -> n1" in cycles[0].description
+    assert await admin.count("workflows") == 0
