@@ -211,7 +211,8 @@ def print_table(rows: dict[str, tuple[str, dict[str, Any]]]) -> None:
         aim = ""
         if "aim" in row:
             aim = f">={row['aim']:.0f}x " + ("met" if row["aim_met"] else "MISSED")
-        print(f"{label:<34}{unit:>5}  {cells[0]:>22}  {cells[1]:>22}  {ratio:>17}  {aim}")
+        line = f"{label:<34}{unit:>5}  {cells[0]:>22}  {cells[1]:>22}  {ratio:>17}  {aim}"
+        print(line.rstrip())
 
 
 def summarize(
