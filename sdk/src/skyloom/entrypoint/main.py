@@ -100,9 +100,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
 
             name, payload = "futures.pb", job_spec(result).SerializeToString(deterministic=True)
         else:
-            out = att.to_output_map(
-                task.py_interface.outputs, result, raw, f"task {task.short_name}"
-            )
+            out = att.to_output_map(task.py_interface, result, raw, f"task {task.short_name}")
             name, payload = "outputs.pb", out.SerializeToString(deterministic=True)
     except Exception as exc:
         failure = att.classify(task, exc)

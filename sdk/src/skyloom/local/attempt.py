@@ -20,7 +20,7 @@ from skyloom._engine import engine, transfer_context
 from skyloom._errors import RetryableError
 from skyloom._source import author_traceback
 from skyloom.local.context import ExecutionParameters, render_decks, reset_context, set_context
-from skyloom.types import PythonInterface
+from skyloom.types import InterfaceError, PythonInterface
 from skyloom_idl.core import execution_pb2, literals_pb2
 
 
@@ -84,23 +84,19 @@ def load_inputs(task: Any, inputs: literals_pb2.LiteralMap, raw_dir: Path) -> di
 
 
 def to_output_map(
-    types: dict[str, Any], result: Any, raw_dir: Path, owner: str
+    iface: PythonInterface, result: Any, raw_dir: Path, owner: str
 ) -> literals_pb2.LiteralMap:
     """Declared outputs from a returned value (one value, or a tuple for several)."""
-    names = list(types)
-    if not names:
-        return literals_pb2.LiteralMap()
-    if len(names) == 1:
-        values = [result]
-    elif isinstance(result, tuple) and len(result) == len(names):
-        values = list(result)
-    else:
-        raise OutputConversionError(f"{owner} must return {len(names)} values ({', '.join(names)})")
+    try:
+        values = iface.output_values(result)
+    except InterfaceError as err:
+        outputs = ", ".join(iface.outputs)
+        raise OutputConversionError(f"{owner} {err.reason} (outputs: {outputs})") from err
     eng, ctx = engine(), transfer_context(raw_dir)
     out = literals_pb2.LiteralMap()
-    for name, value in zip(names, values, strict=True):
+    for name, value in values.items():
         try:
-            out.literals[name].CopyFrom(eng.to_literal(value, types[name], ctx))
+            out.literals[name].CopyFrom(eng.to_literal(value, iface.outputs[name], ctx))
         except Exception as err:
             raise OutputConversionError(f"output '{name}' of {owner}: {err}") from err
     return out

@@ -339,5 +339,4 @@ class Executor:
         if getattr(task, "is_dynamic", False):
             graph: Graph = result
             return await self.run_graph(graph, literals_pb2.LiteralMap(), path + ".")
-        types = task.py_interface.outputs
-        return att.to_output_map(types, result, raw, f"task {task.short_name}")
+        return att.to_output_map(task.py_interface, result, raw, f"task {task.short_name}")
