@@ -271,6 +271,9 @@ def main() -> int:
     parser.add_argument("--strict", action="store_true", help="exit 1 if an aim is missed")
     args = parser.parse_args()
 
+    # Skyloom's local runs write a run directory each; keep those out of ~/.skyloom.
+    runs_dir = tempfile.TemporaryDirectory(prefix="skyloom-bench-runs-")
+    CHILD_ENV["SKYLOOM_LOCAL_RUNS"] = runs_dir.name
     try:
         flytekit_version = ensure_flytekit(args.flytekit_venv)
         sdks = _sdks(args.flytekit_venv)
@@ -287,6 +290,8 @@ def main() -> int:
     except (BenchFailed, subprocess.TimeoutExpired) as exc:
         print(f"\nbench failed, nothing measured for it: {exc}", file=sys.stderr)
         return 2
+    finally:
+        runs_dir.cleanup()
 
     rows = summarize(procs, cli, args.map_items)
     print_table(rows)
