@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -86,3 +87,46 @@ async def test_unknown_project(admin: Running) -> None:
         project="ghost", domain=DOMAIN, filename="f", content_md5=b"0" * 16
     )
     assert isinstance(await fails(admin.stub.CreateUploadLocation(request)), NotFound)
+
+
+async def test_file_store_without_signing_secret_is_failed_precondition(
+    admin: Running, project: str
+) -> None:
+    from skyloom_common.errors import FailedPrecondition
+
+    request = pb.CreateUploadLocationRequest(
+        project=PROJECT, domain=DOMAIN, filename="bundle.tgz", content_md5=b"0" * 16
+    )
+    error = await fails(admin.stub.CreateUploadLocation(request))
+    assert isinstance(error, FailedPrecondition)
+    assert error.reason == "UPLOADS_NOT_CONFIGURED"
+
+
+async def test_file_store_with_signing_secret_gives_a_verifiable_url(
+    postgres_dsn: str, nats_url: str, tmp_path: Path
+) -> None:
+    import secrets
+    import time
+
+    from skyloom_core.blob import BlobSettings, FileSettings, store_for, verify
+
+    from .conftest import admin_settings, start
+
+    secret = secrets.token_bytes(32)
+    blob_settings = BlobSettings(
+        file=FileSettings(signing_secret=secret, signed_url_base="http://127.0.0.1:9/blob")
+    )
+    async with store_for(f"file://{tmp_path}/data", blob_settings) as data:
+        async for running in start(admin_settings(postgres_dsn, nats_url), data_store=data):
+            await running.stub.RegisterProject(
+                project_pb2.RegisterProjectRequest(project=project_pb2.Project(id=PROJECT))
+            )
+            md5 = hashlib.md5(b"x").digest()
+            reply = await running.stub.CreateUploadLocation(
+                pb.CreateUploadLocationRequest(
+                    project=PROJECT, domain=DOMAIN, filename="f.bin", content_md5=md5
+                )
+            )
+            grant = verify(reply.signed_url, secret, time.time())
+            assert grant.method == "PUT"
+            assert grant.key.endswith(upload_key(PROJECT, DOMAIN, md5, "f.bin"))

@@ -53,7 +53,7 @@ class UploadSettings(_Section):
     max_expiry_seconds: int = Field(default=24 * 3600, ge=1, le=7 * 24 * 3600)
     prefix: str | None = None
     """Where uploads go; defaults to ``blob.prefix`` + ``/uploads``."""
-    file_signing_secret: SecretStr | None = None
+    file_signing_secret: SecretStr | None = Field(default=None, min_length=32)
     """Shared with the sandbox data proxy (file:// stores only); at least 32 characters."""
     file_signed_url_base: str | None = None
 

@@ -98,6 +98,11 @@ class UploadManager:
             raise Unavailable(
                 f"blob store unavailable: {exc}", reason="BLOB_STORE_UNAVAILABLE"
             ) from exc
+        except blob.ConfigurationError as exc:
+            # e.g. a file:// store without the data proxy's signing secret
+            raise FailedPrecondition(
+                f"upload URLs are not configured: {exc}", reason="UPLOADS_NOT_CONFIGURED"
+            ) from exc
         return UploadLocation(
             signed_url=signed.url,
             native_url=self._store.uri(key),
