@@ -15,7 +15,7 @@ from skyloom_core.errors import CompilationFailed
 from skyloom_core.refs import id_key
 from skyloom_idl.core import compiler_pb2
 from skyloom_propeller.commands import Fetch, WriteBlob
-from skyloom_propeller.context import NODE, NodeContext, Scope, Transition
+from skyloom_propeller.context import NODE, BlobMissing, NodeContext, Scope, Transition
 
 
 def _closure(ctx: NodeContext) -> compiler_pb2.CompiledWorkflowClosure | Transition:
@@ -25,11 +25,15 @@ def _closure(ctx: NodeContext) -> compiler_pb2.CompiledWorkflowClosure | Transit
     if uri:
         closure = rnd.closures.get(uri) or rnd.view.closure(uri)
         if closure is None:
+            if rnd.view.missing(uri):
+                raise BlobMissing(uri)
             rnd.emit(Fetch(uri, "closure"))
             return Transition.running(NODE.PHASE_DYNAMIC_RUNNING)
         return closure
     spec = rnd.view.dynamic_job(st.detail["futures"])
     if spec is None:
+        if rnd.view.missing(st.detail["futures"]):
+            raise BlobMissing(st.detail["futures"])
         rnd.emit(Fetch(st.detail["futures"], "dynamic_job"))
         return Transition.running(NODE.PHASE_DYNAMIC_RUNNING)
     task = ctx.task(ctx.node.task_node.reference_id)
