@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import enum
 import json
-import typing
 from pathlib import Path
 from typing import Any
 
 import click
 
+from skyloom._engine import compile_context, engine
+from skyloom.types import SkyloomTypeError, from_json
 from skyloom.types.hints import type_name
 
 
@@ -20,7 +20,7 @@ class JsonParam(click.ParamType):  # type: ignore[type-arg]
 
     def __init__(self, py_type: Any) -> None:
         self.py_type = py_type
-        self.name = _describe(py_type)
+        self.name = type_name(py_type)
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if not isinstance(value, str):
@@ -29,7 +29,10 @@ class JsonParam(click.ParamType):  # type: ignore[type-arg]
             data = json.loads(value)
         except json.JSONDecodeError as err:
             self.fail(f"{value!r} is not JSON: {err}", param, ctx)
-        return _from_json(data, self.py_type)
+        try:
+            return from_json(engine(), data, self.py_type, compile_context())
+        except SkyloomTypeError as err:
+            self.fail(str(err), param, ctx)
 
 
 class PathParam(click.ParamType):  # type: ignore[type-arg]
@@ -55,24 +58,6 @@ class PathParam(click.ParamType):  # type: ignore[type-arg]
 
             return pq.read_table(path)
         return self.py_type(path)
-
-
-def _describe(t: Any) -> str:
-    return type_name(t)
-
-
-def _from_json(data: Any, t: Any) -> Any:
-    origin, args = typing.get_origin(t), typing.get_args(t)
-    if origin is list:
-        return [_from_json(x, args[0]) for x in data]
-    if origin is dict:
-        return {k: _from_json(v, args[1]) for k, v in data.items()}
-    if dataclasses.is_dataclass(t) and isinstance(t, type):
-        hints = typing.get_type_hints(t)
-        return t(**{k: _from_json(v, hints.get(k, Any)) for k, v in data.items()})
-    if hasattr(t, "model_validate"):
-        return t.model_validate(data)
-    return data
 
 
 def param_type(t: Any) -> Any:
@@ -121,7 +106,7 @@ def options_for(entity: Any) -> list[click.Option]:
                 type=param_type(t),
                 required=not has_default,
                 default=shown if has_default else None,
-                help=help_ or f"{_describe(t)}",
+                help=help_ or type_name(t),
                 show_default=has_default,
             )
         )
