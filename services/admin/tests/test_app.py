@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import grpc
@@ -13,10 +14,11 @@ from skyloom_admin import AdminSettings
 from skyloom_admin import servicer as servicer_module
 from skyloom_admin.servicer import DESCRIPTOR
 from skyloom_common.config import AuthSettings
-from skyloom_common.errors import FailedPrecondition, InvalidArgument
+from skyloom_common.errors import FailedPrecondition, InvalidArgument, Unavailable
 from skyloom_common.rpc import bind_service
 from skyloom_core.blob import store_for
 from skyloom_idl.admin import execution_pb2, project_pb2, version_pb2
+from skyloom_testing.postgres import PostgresServer
 
 from .conftest import Running, admin_settings, fails, start
 
@@ -93,3 +95,30 @@ async def test_reflection_lists_admin_and_health(admin: Running) -> None:
         async for reply in stub.ServerReflectionInfo(iter([request])):
             names += [s.name for s in reply.list_services_response.service]
     assert {DESCRIPTOR.full_name, "grpc.health.v1.Health"} <= set(names)
+
+
+async def test_postgres_crash_is_unavailable_then_recovers(
+    postgres_private_server: PostgresServer, nats_url: str, tmp_path: Path
+) -> None:
+    server = postgres_private_server
+    dsn = server.dsn(await server.create_database())
+    request = project_pb2.GetProjectRequest(id="p1")
+    async with store_for(f"file://{tmp_path}/data") as data:
+        async for running in start(admin_settings(dsn, nats_url), data_store=data):
+            await running.stub.RegisterProject(
+                project_pb2.RegisterProjectRequest(project=project_pb2.Project(id="p1"))
+            )
+            server.crash()
+            error = await fails(running.stub.GetProject(request))
+            assert isinstance(error, Unavailable)
+            server.start()
+            for _ in range(100):
+                try:
+                    reply = await running.stub.GetProject(request)
+                    break
+                except grpc.aio.AioRpcError as exc:
+                    assert exc.code() == grpc.StatusCode.UNAVAILABLE
+                    await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("admin did not recover after Postgres restarted")
+            assert reply.project.id == "p1"
