@@ -112,13 +112,15 @@ async def test_postgres_crash_is_unavailable_then_recovers(
             error = await fails(running.stub.GetProject(request))
             assert isinstance(error, Unavailable)
             server.start()
+            codes: list[grpc.StatusCode] = []
             for _ in range(100):
                 try:
                     reply = await running.stub.GetProject(request)
                     break
                 except grpc.aio.AioRpcError as exc:
-                    assert exc.code() == grpc.StatusCode.UNAVAILABLE
+                    codes.append(exc.code())
                     await asyncio.sleep(0.1)
             else:
                 raise AssertionError("admin did not recover after Postgres restarted")
             assert reply.project.id == "p1"
+            assert set(codes) <= {grpc.StatusCode.UNAVAILABLE}
