@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from skyloom._engine import engine, transfer_context
 from skyloom._errors import ExecutionError
 from skyloom.core.graph import Graph
+from skyloom.types import parse_text
 from skyloom_idl.core import condition_pb2, literals_pb2, workflow_pb2
 
 if TYPE_CHECKING:
@@ -144,7 +145,7 @@ async def run_gate(
         value = cfg.signals[sig.signal_id]
     elif cfg.prompt is not None:
         value = await asyncio.to_thread(cfg.prompt, sig.signal_id, getattr(t, "__name__", str(t)))
-        value = _parse(value, t)
+        value = parse_text(engine(), value, t, transfer_context(ex.raw_dir))
     else:
         raise ExecutionError(
             f"input '{sig.signal_id}' was not given; pass signals={{'{sig.signal_id}': ...}} "
@@ -154,16 +155,6 @@ async def run_gate(
         )
     lit = engine().to_literal(value, t, transfer_context(ex.raw_dir))
     return literals_pb2.LiteralMap(literals={sig.output_variable_name: lit})
-
-
-def _parse(text: str, t: Any) -> Any:
-    if t is bool:
-        return text.strip().lower() in ("y", "yes", "true", "1")
-    if t in (int, float, str):
-        return t(text)
-    import json
-
-    return json.loads(text)
 
 
 async def run_array(
