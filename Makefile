@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 RUN := $(UV) run --frozen --no-sync
 PYTEST_ARGS ?=
 
-.PHONY: help install lint fmt typecheck proto proto-check test test-unit test-integration test-slow bench clean
+.PHONY: help install lint fmt typecheck proto proto-check test test-unit test-integration test-slow bench-sdk bench-datacatalog clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -49,6 +49,12 @@ test: install lint typecheck proto-check ## everything CI runs: lint, types, con
 
 test-slow: install ## the slow suites (long fault and load tests)
 	$(RUN) pytest -m slow $(PYTEST_ARGS)
+
+bench-sdk: install ## skyloom vs flytekit local: per-task overhead and CLI time (installs flytekit into bench/sdk/.venv-flytekit)
+	$(PY) bench/sdk/run.py
+
+bench-datacatalog: install ## datacatalog lookup p50/p99 under 100 clients beside a bare asyncpg lookup
+	$(PY) bench/datacatalog/bench_lookup.py
 
 clean: ## remove the venv and caches
 	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache
