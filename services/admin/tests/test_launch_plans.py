@@ -294,6 +294,19 @@ async def test_list_launch_plans_by_state_and_schedule(admin: Running, workflow:
     assert await versions(by_workflow) == ["v1", "v2"]
     everything = await admin.stub.ListActiveLaunchPlans(lp.ListActiveLaunchPlansRequest())
     assert [p.id.version for p in everything.launch_plans] == ["v1"]
+    in_project = await admin.stub.ListActiveLaunchPlans(
+        lp.ListActiveLaunchPlansRequest(project="proj")
+    )
+    assert [p.id.version for p in in_project.launch_plans] == ["v1"]
+    elsewhere = await admin.stub.ListActiveLaunchPlans(
+        lp.ListActiveLaunchPlansRequest(project="proj", domain="staging")
+    )
+    assert not elsewhere.launch_plans
+    no_project = await fails(
+        admin.stub.ListActiveLaunchPlans(lp.ListActiveLaunchPlansRequest(domain="staging"))
+    )
+    assert isinstance(no_project, InvalidArgument)
+    assert no_project.field_paths == ("project",)
     ids = await admin.stub.ListLaunchPlanIds(
         lp.ListLaunchPlanIdsRequest(project="proj", domain="development")
     )

@@ -29,7 +29,7 @@ from skyloom_admin.registry.repository import (
 from skyloom_admin.validation import violations_of
 from skyloom_common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound
 from skyloom_core.compiler import CompilationFailed, LaunchPlanInterface, compile_workflow
-from skyloom_core.names import validate_identifier
+from skyloom_core.names import validate_identifier, validate_project
 from skyloom_core.refs import id_key
 from skyloom_idl.admin import common_pb2, launch_plan_pb2, task_pb2, workflow_pb2
 from skyloom_idl.core import compiler_pb2, identifier_pb2, interface_pb2, tasks_pb2
@@ -405,10 +405,20 @@ class RegistryManager:
         active_only: bool = False,
         path: str = "id.",
     ) -> tuple[list[launch_plan_pb2.LaunchPlan], str]:
-        if project or not active_only:
+        if not active_only:
             self._projects.check_scope(
                 project, domain, project_path=f"{path}project", domain_path=f"{path}domain"
             )
+        else:
+            # Active lists may span every project, or every domain of one project.
+            violations = (
+                violations_of(validate_project(project, f"{path}project")) if project else []
+            )
+            if domain:
+                violations += self._projects.domain_violations(domain, f"{path}domain")
+                if not project:
+                    violations.append(FieldViolation(f"{path}project", "is required with a domain"))
+            _raise(violations, "scope")
         rows, token = await self._repo.list_launch_plans(
             project, domain, name, filters, sort, page, active_only=active_only
         )
