@@ -3,10 +3,13 @@
 Used by tests and examples until the service shell (JetStream intake, leases and epochs in
 Postgres, events to NATS) exists; it follows the same protocol that shell must:
 
+0. on start, execute the commands of the last persisted round again (``pending``): they may not
+   have run before the crash, and they are idempotent;
 1. before a round, ask the executor about every attempt the state says is in flight
    (``running_attempts``), so attempts launched before a restart are adopted, never relaunched;
-2. ``evaluate``; 3. persist the new state (``persist`` callback) *before* executing commands;
-4. execute the commands in order; 5. sleep until something may have changed.
+2. ``evaluate``; 3. persist the new state with its commands (``persist`` gets a
+   ``journal.record``) *before* executing them; 4. execute the commands in order;
+5. sleep until something may have changed.
 
 It has an in-memory catalog (cache lookups, puts, reservations always granted), collects events
 in ``events`` instead of publishing them, uploads each finished attempt's stdout/stderr next to
@@ -21,6 +24,7 @@ import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from google.protobuf.message import Message
 
@@ -29,11 +33,12 @@ from skyloom_core.blob.store import BlobStore
 from skyloom_core.phases import is_terminal_workflow
 from skyloom_idl.core import compiler_pb2, dynamic_job_pb2, execution_pb2, literals_pb2
 from skyloom_propeller import commands as c
+from skyloom_propeller import journal
 from skyloom_propeller.attempts import running_attempts
 from skyloom_propeller.config import EngineConfig
 from skyloom_propeller.engine import evaluate
 from skyloom_propeller.executors.process import ProcessExecutor
-from skyloom_propeller.state import ExecutionState, to_bytes
+from skyloom_propeller.state import ExecutionState, from_bytes, to_bytes
 from skyloom_propeller.view import AttemptPhase, AttemptStatus, CacheAnswer, ChildStatus, Recovery
 
 WF = execution_pb2.WorkflowExecution.Phase
@@ -111,6 +116,7 @@ class LocalDriver:
         clock: Callable[[], float] = time.time,
         poll_s: float = 0.05,
         catalog: dict[str, str] | None = None,
+        pending: list[c.Command] | None = None,
     ) -> None:
         self.state = state
         self.closure = closure
@@ -124,9 +130,25 @@ class LocalDriver:
         self.catalog = catalog if catalog is not None else {}
         self.events: list[Message] = []
         self.launched: list[str] = []
+        self._pending = list(pending or [])
+
+    @classmethod
+    def resume(
+        cls,
+        record: bytes,
+        closure: compiler_pb2.CompiledWorkflowClosure,
+        store: BlobStore,
+        executor: ProcessExecutor,
+        **kw: Any,
+    ) -> LocalDriver:
+        """A driver continuing from a persisted ``journal.record``."""
+        state, pending = journal.read_record(record)
+        return cls(from_bytes(state), closure, store, executor, pending=pending, **kw)
 
     async def step(self) -> list[c.Command]:
         """One round: refresh, evaluate, persist, execute."""
+        while self._pending:
+            await self.execute(self._pending.pop(0))
         for aid in running_attempts(self.state):
             status = await self.executor.status(aid)
             if status is None:
@@ -138,7 +160,7 @@ class LocalDriver:
             self.view.attempts[aid] = status
         self.state, cmds = evaluate(self.state, self.closure, self.view, self.clock(), self.config)
         if self.persist is not None:
-            self.persist(to_bytes(self.state))
+            self.persist(journal.record(to_bytes(self.state), cmds))
         for cmd in cmds:
             await self.execute(cmd)
         return cmds

@@ -9,16 +9,17 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from skyloom_core.blob import FileStore
 from skyloom_idl.core import literals_pb2
 from skyloom_propeller.executors.process import ProcessExecutor
 from skyloom_propeller.local_driver import LocalDriver
-from skyloom_propeller.state import ExecutionState, from_bytes
+from skyloom_propeller.state import ExecutionState
 
 
-def _persist(path: Path) -> object:
+def _persist(path: Path) -> Callable[[bytes], None]:
     def write(data: bytes) -> None:
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(data)
@@ -32,8 +33,13 @@ async def main(work: Path, attempts: Path, blobs: Path) -> None:
 
     state_file = work / "state.bin"
     async with FileStore(blobs.as_uri()) as store:
+        executor = ProcessExecutor(attempts, store, env=dict(os.environ))
+        closure = ledger_tasks.five.graph.closure
+        persist = _persist(state_file)
         if state_file.exists():
-            state = from_bytes(state_file.read_bytes())
+            driver = LocalDriver.resume(
+                state_file.read_bytes(), closure, store, executor, persist=persist
+            )
         else:
             lm = literals_pb2.LiteralMap()
             lm.literals["x"].scalar.primitive.integer = 1
@@ -42,11 +48,7 @@ async def main(work: Path, attempts: Path, blobs: Path) -> None:
             state = ExecutionState(
                 "p", "d", "crashy", store.uri("crashy/inputs.pb"), store.uri("crashy")
             )
-        executor = ProcessExecutor(attempts, store, env=dict(os.environ))
-        driver = LocalDriver(
-            state, ledger_tasks.five.graph.closure, store, executor,
-            persist=_persist(state_file),  # type: ignore[arg-type]
-        )  # fmt: skip
+            driver = LocalDriver(state, closure, store, executor, persist=persist)
         final = await driver.run(limit_s=120)
         (work / "launched.txt").open("a").write("".join(f"{a}\n" for a in driver.launched))
         print(final.phase, final.outputs_uri)

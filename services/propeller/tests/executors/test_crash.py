@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from skyloom_propeller.journal import read_record
 from skyloom_propeller.state import from_bytes
 
 pytestmark = pytest.mark.integration
@@ -47,7 +48,7 @@ def test_sigkill_propeller_three_times(tmp_path: Path, env: dict[str, str], ledg
     last = _start(tmp_path, full_env)
     _, err = last.communicate(timeout=120)
     assert last.returncode == 0, err.decode()[-3000:]
-    state = from_bytes((tmp_path / "state.bin").read_bytes())
+    state = from_bytes(read_record((tmp_path / "state.bin").read_bytes())[0])
     assert state.phase == 4, state  # SUCCEEDED
     lines = [ln.split()[:2] for ln in ledger.read_text().splitlines()]
     assert len(lines) == 6  # five nodes, one retry of `flaky`

@@ -17,7 +17,7 @@ from skyloom_idl.core import execution_pb2, literals_pb2
 from skyloom_idl.event import event_pb2
 from skyloom_propeller.executors.process import ProcessExecutor
 from skyloom_propeller.local_driver import LocalDriver
-from skyloom_propeller.state import ExecutionState, from_bytes
+from skyloom_propeller.state import ExecutionState
 
 pytestmark = pytest.mark.integration
 WF = execution_pb2.WorkflowExecution.Phase
@@ -89,15 +89,17 @@ async def test_crash_mid_run_adopts_running_attempts(
         if first.launched and any(st.task_phase for st in first.state.nodes.values()):
             break
         await asyncio.sleep(0.02)
-    in_flight = list(first.launched)
+    assert first_exec.spawned
     first_exec.close()
     del first
-    # A new propeller: the persisted state, a fresh executor object, an empty view.
-    second = LocalDriver(from_bytes(saved[-1]), closure, store, make_executor())
+    # A new propeller: the persisted round, a fresh executor object, an empty view. Replaying
+    # the round's commands re-issues its launches: the executor adopts them.
+    second_exec = make_executor()
+    second = LocalDriver.resume(saved[-1], closure, store, second_exec)
     final = await second.run()
     assert final.phase == WF.PHASE_SUCCEEDED
     assert await _output(store, final) == 24
-    assert not set(in_flight) & set(second.launched), "an attempt was launched twice"
+    assert not set(first_exec.spawned) & set(second_exec.spawned), "an attempt ran twice"
     runs = _ledger(ledger)
     assert len(runs) == len(set(runs)) == 6
 
@@ -115,3 +117,35 @@ async def test_timeout_kills_the_attempt(
     (node,) = [st for st in final.nodes.values() if st.handle]
     pid = json.loads((ex.attempt_dir(node.handle) / "process.json").read_bytes())["pid"]
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+class _CrashAfterPersist(Exception):
+    pass
+
+
+async def test_crash_between_persisting_and_executing_a_round(
+    tasks: ModuleType, make_executor: Make, store: FileStore, ledger: Path
+) -> None:
+    """The worst window: the round is saved, none of its commands ran (no inputs.pb written, no
+    launch). The restarted driver re-executes the saved commands first, then goes on."""
+    saved: list[bytes] = []
+
+    def persist_then_die(record: bytes) -> None:
+        saved.append(record)
+        if len(saved) in (1, 3, 6):  # first round (start), a launch round, a later one
+            raise _CrashAfterPersist
+
+    state = await _start(store, "window", x=1, delay=0.0)
+    closure = tasks.five.graph.closure
+    driver = LocalDriver(state, closure, store, make_executor(), persist=persist_then_die)
+    for _ in range(3):
+        with pytest.raises(_CrashAfterPersist):
+            await driver.run()
+        driver = LocalDriver.resume(
+            saved[-1], closure, store, make_executor(), persist=persist_then_die
+        )
+    final = await driver.run()
+    assert final.phase == WF.PHASE_SUCCEEDED
+    assert await _output(store, final) == 24
+    runs = _ledger(ledger)
+    assert len(runs) == len(set(runs)) == 6

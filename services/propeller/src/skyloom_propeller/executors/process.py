@@ -109,6 +109,7 @@ class ProcessExecutor:
         self.env = dict(env if env is not None else os.environ)
         self.bin_dirs = bin_dirs
         self._children: dict[str, subprocess.Popen[bytes]] = {}
+        self.spawned: list[str] = []  # attempts this object started (not adopted)
         root.mkdir(parents=True, exist_ok=True)
 
     def attempt_dir(self, attempt_id: str) -> Path:
@@ -172,6 +173,7 @@ class ProcessExecutor:
             out.close()
             err.close()
         self._children[d.name] = proc
+        self.spawned.append(d.name)
         try:
             created = psutil.Process(proc.pid).create_time()
         except psutil.NoSuchProcess:
