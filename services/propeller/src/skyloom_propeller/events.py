@@ -87,6 +87,12 @@ def node_event(ctx: NodeContext, phase: int, reason: str = "") -> None:
         ev.output_uri = st.outputs_uri
     elif st.error is not None and phase == execution_pb2.NodeExecution.PHASE_FAILED:
         ev.error.CopyFrom(_error(st.error))
+    if kind == "workflow_node" and st.handle:  # a launch plan's child execution
+        child = ev.workflow_node_metadata.execution_id
+        child.project, child.domain, child.name = rnd.state.project, rnd.state.domain, st.handle
+    if "compiled" in st.detail:
+        ev.dynamic_workflow.compiled_workflow_uri = st.detail["compiled"]
+        ev.dynamic_workflow.dynamic_job_spec_uri = st.detail.get("futures", "")
     if kind == "task_node" and st.cache_status:
         ev.task_node_metadata.CopyFrom(
             node_execution_pb2.TaskNodeMetadata(

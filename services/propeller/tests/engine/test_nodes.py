@@ -269,6 +269,17 @@ def test_dynamic_node_compiles_and_runs_its_graph() -> None:
     assert any(
         isinstance(x, c.WriteBlob) and x.uri.endswith("dyn/0/dynamic_closure.pb") for x in sim.log
     )
+    done = [
+        e for e in sim.events(event_pb2.NodeExecutionEvent)
+        if e.id.node_id == "dyn" and e.phase == NODE.PHASE_SUCCEEDED  # type: ignore[attr-defined]
+    ]  # fmt: skip
+    assert done[0].is_dynamic  # type: ignore[attr-defined]
+    assert done[0].dynamic_workflow.compiled_workflow_uri.endswith("dynamic_closure.pb")  # type: ignore[attr-defined]
+    inner = [
+        e for e in sim.events(event_pb2.NodeExecutionEvent)
+        if e.id.node_id == "dyn.0.d0"  # type: ignore[attr-defined]
+    ]  # fmt: skip
+    assert {e.parent_node_metadata.node_id for e in inner} == {"dyn"}  # type: ignore[attr-defined]
 
 
 def test_launch_plan_node_creates_a_deterministic_child() -> None:
@@ -288,6 +299,11 @@ def test_launch_plan_node_creates_a_deterministic_child() -> None:
     # Not yet seen by the shell: re-issued (ALREADY_EXISTS is success), still one name.
     again = [x for x in sim.round() if isinstance(x, c.CreateChildExecution)]
     assert again == creates
+    started = [
+        e for e in sim.events(event_pb2.NodeExecutionEvent)
+        if e.phase == NODE.PHASE_RUNNING  # type: ignore[attr-defined]
+    ]  # fmt: skip
+    assert started[0].workflow_node_metadata.execution_id.name == creates[0].name  # type: ignore[attr-defined]
     sim.view.children[creates[0].name] = ChildStatus(WF.PHASE_RUNNING)
     sim.round()
     sim.view.blobs["mem://child/out.pb"] = ints(o0=9)

@@ -171,7 +171,8 @@ class ArrayHandler:
             ctx.rnd, inner, task, node_path=path, retry_attempt=arr.attempt(i),
             inputs_uri=ctx.rnd.data_uri(path, "inputs.pb"),
             interruptible=policy.interruptible(
-                inner, task, False, arr.user_failures[i], arr.system_failures[i], b
+                inner, task, ctx.scope.compiled.template.metadata.interruptible,
+                arr.user_failures[i], arr.system_failures[i], b,
             ),
             timeout_s=policy.timeout_s(inner, task, ctx.rnd.config),
         )  # fmt: skip
