@@ -1,7 +1,9 @@
 """JSON-schema metadata of STRUCT types (dataclasses, pydantic models).
 
 The rule, shared by value validation and the compiler's attribute paths: a STRUCT LiteralType
-whose ``metadata`` is a JSON schema object (it has ``properties``) describes its fields. Nested
+whose ``metadata["json_schema"]`` is a JSON schema object (it has ``properties``) describes its
+fields. That is where the SDK's type engine puts it, beside other keys such as
+``python_class``; a ``metadata`` that is itself such a schema object is read the same way. Nested
 objects may use local ``$ref`` pointers into ``$defs`` or ``definitions``. A STRUCT without such a
 schema is opaque: any attribute is allowed and its type is unknown (``None``).
 """
@@ -24,7 +26,9 @@ def struct_schema(t: types_pb2.LiteralType) -> JsonObject | None:
         return None
     if not t.HasField("metadata"):
         return None
-    schema = json_format.MessageToDict(t.metadata)
+    metadata = json_format.MessageToDict(t.metadata)
+    nested = metadata.get("json_schema")
+    schema = nested if isinstance(nested, dict) else metadata
     return schema if isinstance(schema.get("properties"), dict) else None
 
 
@@ -83,7 +87,7 @@ def schema_to_type(schema: JsonObject, root: JsonObject) -> types_pb2.LiteralTyp
             for defs in ("$defs", "definitions"):
                 if defs in root and defs not in sub:
                     sub[defs] = root[defs]
-            t.metadata.CopyFrom(_to_struct(sub))
+            t.metadata.CopyFrom(_to_struct({"json_schema": sub}))
             return t
         extra = schema.get("additionalProperties")
         if isinstance(extra, Mapping):
