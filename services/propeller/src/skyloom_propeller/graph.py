@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from skyloom_core.dag import DONE_BAD, DONE_OK
+from skyloom_core.dag import DONE_BAD, DONE_OK, upstream_of
 from skyloom_core.phases import is_terminal_node
 from skyloom_idl.core import types_pb2, workflow_pb2
 from skyloom_propeller import events
@@ -77,7 +77,7 @@ class Walker:
             path = scope.path(node_id)
             st = rnd.state.nodes.get(path)
             if st is None or st.phase == NODE.PHASE_UNSPECIFIED:
-                ups = [phases.get(u, 0) for u in compiled.connections.upstream[node_id].ids]
+                ups = [phases.get(u, 0) for u in upstream_of(compiled, node_id)]
                 if rnd.aborting or any(p in DONE_BAD for p in ups):
                     continue
                 if (first_bad is not None and immediate) or not all(

@@ -85,8 +85,9 @@ class NodeState:
     ``phase`` is ``NodeExecution.Phase``; ``task_phase`` the current attempt's
     ``TaskExecution.Phase`` (task nodes); ``cache_status`` a ``CatalogCacheStatus``;
     ``handle`` the backend handle (attempt id, child execution name); ``wake_at`` a timer the
-    node waits for; ``detail`` small kind-specific strings (the branch taken, the dynamic
-    job's URIs, the signal asked for).
+    node waits for; ``detail`` small kind-specific strings: ``taken`` (branch), ``futures`` and
+    ``compiled`` (dynamic job and its compiled closure), ``watching`` (gate signal),
+    ``cache_key``/``reserved`` (cache), ``mapped`` (array inputs split per item).
     """
 
     phase: int = 0
