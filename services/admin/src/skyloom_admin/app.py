@@ -21,7 +21,7 @@ import asyncpg
 import nats
 
 from skyloom_admin.attributes import AttributeManager, PostgresAttributes, config_layer
-from skyloom_admin.authz import guard
+from skyloom_admin.authz import guard, method_authorizers
 from skyloom_admin.context import AppContext
 from skyloom_admin.dataproxy import UploadManager
 from skyloom_admin.projects import PostgresProjects, ProjectManager
@@ -171,7 +171,7 @@ async def open_admin(
             authenticator = TokenAuthenticator(
                 tokens_store, settings.auth.static_tokens, header=settings.auth.header
             )
-            policy = AuthPolicy(authenticator, AllowAuthenticated())
+            policy = AuthPolicy(authenticator, AllowAuthenticated(), method_authorizers(DESCRIPTOR))
         grpc = runtime.grpc_server(
             [bind_service(DESCRIPTOR, guarded)], auth=policy, error_translators=[_database_errors]
         )

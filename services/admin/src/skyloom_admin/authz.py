@@ -27,7 +27,7 @@ from google.protobuf.descriptor import ServiceDescriptor
 from google.protobuf.message import Message
 
 from skyloom_common.errors import PermissionDenied
-from skyloom_common.rpc import Principal, RpcCall
+from skyloom_common.rpc import MethodInfo, Principal, RpcCall
 from skyloom_idl.admin import auth_token_pb2
 
 __all__ = [
@@ -36,12 +36,14 @@ __all__ = [
     "PLATFORM",
     "RULES",
     "VIEWER",
+    "RoleGate",
     "Rule",
     "TokenRef",
     "can",
     "grant_scope",
     "grants_of",
     "guard",
+    "method_authorizers",
     "visible_projects",
 ]
 
@@ -222,6 +224,29 @@ async def check(
         reason="PERMISSION_DENIED",
         metadata={"required_role": needed},
     )
+
+
+class RoleGate:
+    """The runtime's per-method authorizer (before the request is parsed): the caller must
+    hold ``role`` in at least one project. :func:`guard` then checks the project itself."""
+
+    def __init__(self, role: int) -> None:
+        self.role = role
+
+    async def authorize(self, principal: Principal, method: MethodInfo) -> None:
+        if not principal.authenticated:
+            return
+        if max(grants_of(principal).values(), default=0) < self.role:
+            needed = _ROLE_NAMES.get(self.role, str(self.role))
+            raise PermissionDenied(f"{method.name} needs the {needed} role", reason="ROLE_TOO_LOW")
+
+
+def method_authorizers(descriptor: ServiceDescriptor) -> dict[str, RoleGate]:
+    """``AuthPolicy.method_authorizers`` for every method of ``descriptor`` (from RULES)."""
+    return {
+        f"/{descriptor.full_name}/{m.name}": RoleGate(RULES[m.name].role)
+        for m in descriptor.methods
+    }
 
 
 Handler = Callable[[Message, RpcCall], Awaitable[Message]]
