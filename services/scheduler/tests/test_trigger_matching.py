@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
+from skyloom_common.jetstream import InboundMessage
+from skyloom_core.blob import store_for
 from skyloom_idl.admin import launch_plan_pb2, trigger_pb2
 from skyloom_idl.core import execution_pb2, identifier_pb2, literals_pb2
 from skyloom_idl.event import event_pb2
 from skyloom_idl.event import trigger_pb2 as trigger_event_pb2
-from skyloom_scheduler.triggers import execution_fires, message_fires
+from skyloom_scheduler.triggers import (
+    BlobOutputReader,
+    ExecutionEventHandler,
+    execution_fires,
+    message_fires,
+)
 
 NOW = datetime(2026, 11, 22, 6, tzinfo=UTC)
 PHASE = execution_pb2.WorkflowExecution
@@ -103,3 +111,42 @@ def test_message_trigger_matches_subject_in_its_project_and_domain() -> None:
     [fire] = message_fires([lp], "p", "d", "files", msg, NOW)
     assert fire.inputs.literals["path"].scalar.primitive.integer == 3
     assert fire.inputs.literals["at"].scalar.primitive.datetime.ToDatetime(tzinfo=UTC) == NOW
+
+
+class FakeConn:
+    """Just enough of a connection for the handler: the trigger plans and the fire inserts."""
+
+    def __init__(self, plans: list[launch_plan_pb2.LaunchPlan]) -> None:
+        self.plans = plans
+        self.inserted: list[tuple[object, ...]] = []
+
+    async def fetch(self, query: str) -> list[dict[str, bytes]]:
+        return [{"launch_plan": lp.SerializeToString()} for lp in self.plans]
+
+    async def execute(self, query: str, *args: object) -> str:
+        self.inserted.append(args)
+        return "INSERT 0 1"
+
+
+async def test_outputs_named_by_uri_are_read_from_the_blob_store(tmp_path: Path) -> None:
+    b = plan("b", after("a", Binding(input="n", upstream_output="o0")))
+    async with store_for(f"file://{tmp_path}") as store:
+        outputs = literals_pb2.LiteralMap(literals={"o0": integer(9)})
+        await store.put_bytes("p/d/up1/outputs.pb", outputs.SerializeToString())
+        ev = event("a", PHASE.PHASE_SUCCEEDED)
+        ev.output_uri = store.uri("p/d/up1/outputs.pb")
+        conn = FakeConn([b])
+        handler = ExecutionEventHandler(lambda: NOW, BlobOutputReader(store))
+        message = InboundMessage(
+            "id", "skyloom.events.workflow.p.d", ev.SerializeToString(), {}, "S", 1, 1
+        )
+        await handler(conn, message)  # type: ignore[arg-type]
+        [args] = conn.inserted
+        inputs = literals_pb2.LiteralMap.FromString(args[7])  # type: ignore[arg-type]
+        assert inputs.literals["n"].scalar.primitive.integer == 9
+        assert args[10] is None  # not rejected
+        # A URI outside the store's base is never read: the binding is rejected instead.
+        ev.output_uri = "file:///etc/passwd"
+        message = InboundMessage("id2", "s", ev.SerializeToString(), {}, "S", 2, 1)
+        await handler(conn, message)  # type: ignore[arg-type]
+        assert conn.inserted[1][10] == "rejected"

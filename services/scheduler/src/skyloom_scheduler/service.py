@@ -27,6 +27,7 @@ from skyloom_common.errors import ConfigError
 from skyloom_common.jetstream import EffectivelyOnceConsumer
 from skyloom_common.lifecycle import Service, run_main
 from skyloom_common.runtime import ServiceRuntime
+from skyloom_core import blob
 from skyloom_scheduler.admin import AdminClient, GrpcAdminClient
 from skyloom_scheduler.dispatcher import DispatchOptions, FireDispatcher
 from skyloom_scheduler.lease import LeaderLease
@@ -41,7 +42,12 @@ from skyloom_scheduler.streams import (
     MESSAGE_CONSUMER,
     provision,
 )
-from skyloom_scheduler.triggers import EntityHandler, ExecutionEventHandler, TriggerMessageHandler
+from skyloom_scheduler.triggers import (
+    BlobOutputReader,
+    EntityHandler,
+    ExecutionEventHandler,
+    TriggerMessageHandler,
+)
 
 __all__ = ["LEASE_NAME", "MIGRATIONS", "Scheduler", "open_scheduler", "run", "setup"]
 
@@ -107,6 +113,14 @@ async def open_scheduler(
                 header=settings.admin.header,
                 timeout=settings.admin.timeout_seconds,
             )
+        outputs = None
+        if settings.blob.prefix is not None:
+            store = blob.store_for(
+                settings.blob.prefix,
+                blob.BlobSettings(s3=blob.S3Settings(endpoint_url=settings.blob.endpoint_url)),
+            )
+            stack.push_async_callback(store.aclose)
+            outputs = BlobOutputReader(store)
         repository = SchedulerRepository(pool)
         metrics = SchedulerMetrics(runtime.registry)
 
@@ -180,7 +194,7 @@ async def open_scheduler(
                 js,
                 pool,
                 EXECUTION_CONSUMER,
-                ExecutionEventHandler(clock),
+                ExecutionEventHandler(clock, outputs),
                 schema=section.schema_name,
                 after_commit=wake_dispatcher,
             ),

@@ -12,13 +12,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Protocol
 
 from google.protobuf.message import DecodeError
 
 from skyloom_common.db import Connection
 from skyloom_common.jetstream import InboundMessage, PoisonMessage
+from skyloom_core.blob import BlobStore, InvalidKey
+from skyloom_core.blob import NotFound as BlobNotFound
 from skyloom_core.schedules import trigger_execution_name
 from skyloom_idl.admin import launch_plan_pb2, trigger_pb2
+from skyloom_idl.core import literals_pb2
 from skyloom_idl.event import entity_pb2, event_pb2
 from skyloom_idl.event import trigger_pb2 as trigger_event_pb2
 from skyloom_scheduler.bindings import BindingError, TriggerContext, bind_trigger_inputs
@@ -26,8 +30,10 @@ from skyloom_scheduler.model import FireRow
 from skyloom_scheduler.repository import apply_entity_event, insert_fires, trigger_plans
 
 __all__ = [
+    "BlobOutputReader",
     "EntityHandler",
     "ExecutionEventHandler",
+    "OutputReader",
     "TriggerMessageHandler",
     "execution_fires",
     "message_fires",
@@ -121,11 +127,47 @@ class EntityHandler:
             self._on_applied()
 
 
-class ExecutionEventHandler:
-    """SKYLOOM_EVENTS workflow events → ``fires`` for matching execution triggers."""
+class OutputReader(Protocol):
+    """Reads an execution's ``outputs.pb`` from the blob store (``output_uri`` of an event)."""
 
-    def __init__(self, clock: Clock = lambda: datetime.now(UTC)) -> None:
+    async def __call__(self, uri: str) -> literals_pb2.LiteralMap: ...
+
+
+class BlobOutputReader:
+    """:class:`OutputReader` over a blob store; only URIs under its base are readable."""
+
+    def __init__(self, store: BlobStore) -> None:
+        self._store = store
+
+    async def __call__(self, uri: str) -> literals_pb2.LiteralMap:
+        try:
+            key = self._store.key_of(uri)
+            return literals_pb2.LiteralMap.FromString(await self._store.get_bytes(key))
+        except (InvalidKey, BlobNotFound, DecodeError):
+            return literals_pb2.LiteralMap()  # the bindings that need it are then rejected
+
+
+def _needs_outputs(plans: Sequence[launch_plan_pb2.LaunchPlan]) -> bool:
+    return any(
+        b.WhichOneof("source") == "upstream_output"
+        for lp in plans
+        for t in lp.spec.triggers
+        for b in t.bindings
+    )
+
+
+class ExecutionEventHandler:
+    """SKYLOOM_EVENTS workflow events → ``fires`` for matching execution triggers.
+
+    Outputs the event names by ``output_uri`` are read through ``outputs`` (a read-only,
+    repeatable side effect) when a matching trigger binds one; without a reader such bindings
+    are rejected like any other unsatisfiable binding."""
+
+    def __init__(
+        self, clock: Clock = lambda: datetime.now(UTC), outputs: OutputReader | None = None
+    ) -> None:
         self._clock = clock
+        self._outputs = outputs
 
     async def __call__(self, conn: Connection, message: InboundMessage) -> None:
         try:
@@ -134,8 +176,17 @@ class ExecutionEventHandler:
             raise PoisonMessage(f"not a WorkflowExecutionEvent: {exc}") from None
         if not event.HasField("launch_plan_id"):
             return
-        fires = execution_fires(await trigger_plans(conn), event, self._clock())
-        await insert_fires(conn, fires, None)
+        plans = await trigger_plans(conn)
+        now = self._clock()
+        matching = [lp for lp in plans if execution_fires([lp], event, now)]
+        if (
+            matching
+            and self._outputs is not None
+            and event.WhichOneof("output_result") == "output_uri"
+            and _needs_outputs(matching)
+        ):
+            event.output_data.CopyFrom(await self._outputs(event.output_uri))
+        await insert_fires(conn, execution_fires(matching, event, now), None)
 
 
 class TriggerMessageHandler:
