@@ -68,7 +68,7 @@ def initial_closure(closure: execution_pb2.ExecutionClosure) -> execution_pb2.Ex
     out.phase = 0  # type: ignore[assignment]
     out.phase_reason = ""
     for name in ("started_at", "duration", "outputs_uri", "outputs", "error", "abort_metadata"):
-        out.ClearField(name)  # type: ignore[arg-type]
+        out.ClearField(name)
     out.updated_at.CopyFrom(out.created_at)
     return out
 

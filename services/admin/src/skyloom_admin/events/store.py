@@ -38,6 +38,9 @@ _LOCK_EXECUTION = (
     "SELECT project, domain, name, phase, spec, closure, seq FROM executions"
     " WHERE project = $1 AND domain = $2 AND name = $3 FOR UPDATE"
 )
+_LOCK_ONLY = (
+    "SELECT true FROM executions WHERE project = $1 AND domain = $2 AND name = $3 FOR UPDATE"
+)
 _LOGGED = "SELECT true FROM execution_events WHERE event_id = $1::uuid"
 _APPEND = (
     "INSERT INTO execution_events (event_id, project, domain, execution_name, kind, node_id,"
@@ -109,6 +112,17 @@ class EventStore:
             )
         return execution_from_row(row)
 
+    async def _lock_only(
+        self, conn: Connection, execution: identifier_pb2.WorkflowExecutionIdentifier
+    ) -> None:
+        """Lock the execution row without reading it (node and task events)."""
+        e = execution
+        if await conn.fetchval(_LOCK_ONLY, e.project, e.domain, e.name) is None:
+            raise NotFound(
+                f"execution {e.project}/{e.domain}/{e.name} not found",
+                resource=f"execution:{e.project}/{e.domain}/{e.name}",
+            )
+
     async def _reject(
         self, conn: Connection, verdict: projection.Verdict, event_id: str, what: str
     ) -> None:
@@ -154,7 +168,7 @@ class EventStore:
     async def apply_node(self, conn: Connection, event: event_pb2.NodeExecutionEvent) -> bool:
         """Apply a (validated) node event; returns whether it moved the projection."""
         e = event.id.execution_id
-        await self._lock(conn, e)
+        await self._lock_only(conn, e)
         row = await conn.fetchrow(
             "SELECT phase, closure, metadata, input_uri FROM node_executions WHERE project = $1"
             " AND domain = $2 AND execution_name = $3 AND node_id = $4 AND retry_group = $5",
@@ -205,7 +219,7 @@ class EventStore:
         """Apply a (validated) task event; returns whether it moved the projection."""
         node_id = event.parent_node_execution_id
         e = node_id.execution_id
-        await self._lock(conn, e)
+        await self._lock_only(conn, e)
         row = await conn.fetchrow(
             "SELECT phase, phase_version, closure, input_uri, is_parent FROM task_executions"
             " WHERE project = $1 AND domain = $2 AND execution_name = $3 AND node_id = $4"

@@ -37,6 +37,7 @@ __all__ = ["ExecutionConfig", "ExecutionManager"]
 
 WF = core_exec.WorkflowExecution.Phase
 Mode = execution_pb2.ExecutionMetadata.Mode
+_TARGET_CACHE = 1024
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class ExecutionManager:
         self._outbox = outbox
         self.config = config or ExecutionConfig()
         self._closures_written: set[str] = set()
+        self._targets: dict[str, plan.Target] = {}
 
     def work_subject(self, execution: identifier_pb2.WorkflowExecutionIdentifier) -> str:
         shard = plan.work_shard(execution, self.config.work_shards)
@@ -88,7 +90,8 @@ class ExecutionManager:
         eid = identifier_pb2.WorkflowExecutionIdentifier(
             project=p, domain=d, name=request.name or plan.generate_name()
         )
-        async with transaction(self._pool) as conn:
+        # Reads only (no transaction needed); the write transaction below is the one that counts.
+        async with self._pool.acquire() as conn:
             await self._entities.check_project(conn, p, d)
             target = await self._target(conn, request.spec)
             attrs = await self._attributes.effective(conn, p, d, target.workflow_id.name)
@@ -179,6 +182,22 @@ class ExecutionManager:
             raise _exists(eid)
 
     async def _target(self, conn: Connection, spec: execution_pb2.ExecutionSpec) -> plan.Target:
+        """The resolved target, cached per launch plan or task version: registered entities
+        never change (immutable by project, domain, name and version), and resolving one means
+        two reads, parsing a compiled closure and, for a task, compiling its wrapper."""
+        kind = "task" if spec.HasField("task") else "lp"
+        ref = spec.task if kind == "task" else spec.launch_plan
+        key = f"{kind}:{ref.project}/{ref.domain}/{ref.name}@{ref.version}"
+        cached = self._targets.get(key)
+        if cached is not None:
+            return cached
+        target = await self._resolve(conn, spec)
+        if len(self._targets) >= _TARGET_CACHE:
+            self._targets.pop(next(iter(self._targets)))
+        self._targets[key] = target
+        return target
+
+    async def _resolve(self, conn: Connection, spec: execution_pb2.ExecutionSpec) -> plan.Target:
         if spec.HasField("task"):
             return plan.single_task_target(await self._entities.task(conn, spec.task))
         lp = await self._entities.launch_plan(conn, spec.launch_plan)
