@@ -295,3 +295,29 @@ def test_trigger_execution_names_are_deterministic_dns_labels() -> None:
     assert name[0] == "t"
     assert name.isalnum()
     assert name.islower()
+
+
+@pytest.mark.parametrize(
+    ("zone", "day"),
+    [
+        (BERLIN, (2026, 3, 29)),
+        (BERLIN, (2026, 10, 25)),
+        (ZoneInfo("Australia/Lord_Howe"), (2026, 4, 5)),
+    ],
+)
+def test_forward_and_backward_walks_agree_around_transitions(
+    zone: ZoneInfo, day: tuple[int, int, int]
+) -> None:
+    rule = CronRule("*/15 * * * *", zone)
+    start = utc(*day) - timedelta(hours=12)
+    end = utc(*day) + timedelta(hours=12)
+    forward = []
+    at = start
+    while (at := next_fire(rule, at)) <= end:
+        forward.append(at)
+    assert forward == sorted(set(forward))  # strictly increasing, no duplicates
+    assert newest_fires(rule, start, end, limit=10_000) == forward
+    assert count_fires(rule, start, end) == len(forward)
+    walls = [f.astimezone(zone).replace(tzinfo=None) for f in forward]
+    assert len(set(walls)) == len(walls)  # a repeated wall time fires once
+    assert count_fires(rule, start, end, limit=5) == 5

@@ -333,9 +333,17 @@ def _wall(at: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
     return at.astimezone(zone).replace(tzinfo=None)
 
 
+def _offset_changes_near(zone: zoneinfo.ZoneInfo, at: datetime) -> bool:
+    """Whether ``zone`` changes its UTC offset within ``_SLACK`` of the instant ``at``."""
+    before = (at - _SLACK).astimezone(zone).utcoffset()
+    return before != at.astimezone(zone).utcoffset() or (
+        before != (at + _SLACK).astimezone(zone).utcoffset()
+    )
+
+
 def _cron_next(rule: CronRule, after: datetime) -> datetime:
     wall = _wall(after, rule.zone)
-    if rule.zone.utcoffset(after - _SLACK) != rule.zone.utcoffset(after):
+    if _offset_changes_near(rule.zone, after):
         wall -= _SLACK  # a gap just behind `after` may map earlier wall times past it
     candidates = _croniter()(rule.expression, wall - timedelta(microseconds=1))
     best: datetime | None = None
@@ -347,10 +355,14 @@ def _cron_next(rule: CronRule, after: datetime) -> datetime:
         instant = _instant(candidate, rule.zone)
         if instant > after and (best is None or instant < best):
             best, best_wall = instant, candidate
+            if not _offset_changes_near(rule.zone, best):
+                return best  # wall → instant is monotonic here: no later candidate is earlier
 
 
 def _cron_prev(rule: CronRule, at_or_before: datetime) -> datetime | None:
-    wall = _wall(at_or_before, rule.zone) + _SLACK
+    wall = _wall(at_or_before, rule.zone)
+    if _offset_changes_near(rule.zone, at_or_before):
+        wall += _SLACK
     candidates = _croniter()(rule.expression, wall + timedelta(microseconds=1))
     best: datetime | None = None
     best_wall = wall
@@ -362,6 +374,8 @@ def _cron_prev(rule: CronRule, at_or_before: datetime) -> datetime | None:
             instant = _instant(candidate, rule.zone)
             if instant <= at_or_before and (best is None or instant > best):
                 best, best_wall = instant, candidate
+                if not _offset_changes_near(rule.zone, best):
+                    return best
     except ValueError:  # nothing earlier (croniter gives up after decades)
         return best
 

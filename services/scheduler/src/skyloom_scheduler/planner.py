@@ -144,7 +144,9 @@ class FirePlanner:
         policy = CatchUp.from_proto(schedule.catch_up_policy)
         resume = max(plan.last_fired_at or plan.activated_at, plan.activated_at)
         now = self._clock()
-        fp = plan_fires(
+        # Cron math after a long outage can take a while: keep the loop (and lease) responsive.
+        fp = await asyncio.to_thread(
+            plan_fires,
             rule,
             resume_after=resume,
             now=now,

@@ -17,7 +17,19 @@ from skyloom_core.schedules import Rule, count_fires, newest_fires, next_fire
 from skyloom_idl.admin import schedule_pb2
 from skyloom_idl.core import literals_pb2
 
-__all__ = ["CatchUp", "FirePlan", "PlannedFire", "datetime_literal", "kickoff_inputs", "plan_fires"]
+__all__ = [
+    "COUNT_LIMIT",
+    "CatchUp",
+    "FirePlan",
+    "PlannedFire",
+    "datetime_literal",
+    "kickoff_inputs",
+    "plan_fires",
+]
+
+
+COUNT_LIMIT = 10_000
+"""Missed times are counted (for ``skipped``) up to this many; a longer outage reports this."""
 
 
 class CatchUp(enum.Enum):
@@ -75,7 +87,7 @@ def plan_fires(
     newest = newest_fires(rule, resume_after, now, limit=cap if policy is CatchUp.ALL else 1)
     if not newest:
         return FirePlan((), 0, None, next_at)
-    due = count_fires(rule, resume_after, now)
+    due = count_fires(rule, resume_after, now, limit=COUNT_LIMIT)
     fires = tuple(PlannedFire(at, catch_up=now - at > grace) for at in newest)
     if policy is CatchUp.NONE:
         fires = tuple(f for f in fires if not f.catch_up)

@@ -85,13 +85,16 @@ def _ts(at: datetime) -> datetime:
     return at.astimezone(UTC)
 
 
-def _plan_columns(lp: launch_plan_pb2.LaunchPlan) -> tuple[str, bool, bool, datetime]:
+def _plan_columns(
+    lp: launch_plan_pb2.LaunchPlan, fallback: datetime | None = None
+) -> tuple[str, bool, bool, datetime]:
+    """Key, flags and activation time (``closure.updated_at``: the same on every replica; a
+    rate without an anchor counts from it)."""
     key = plan_key(lp.id.project, lp.id.domain, lp.id.name)
-    activated = (
-        lp.closure.updated_at.ToDatetime(tzinfo=UTC)
-        if lp.closure.HasField("updated_at")
-        else datetime.now(UTC)
-    )
+    if lp.closure.HasField("updated_at"):
+        activated = lp.closure.updated_at.ToDatetime(tzinfo=UTC)
+    else:
+        activated = fallback or datetime.now(UTC)
     return key, lp.spec.HasField("schedule"), len(lp.spec.triggers) > 0, activated
 
 
@@ -99,7 +102,8 @@ async def apply_entity_event(conn: Connection, event: entity_pb2.EntityEvent) ->
     """Apply a launch plan change unless its revision is not newer than the stored one."""
     change = event.launch_plan
     lp = change.launch_plan
-    key, has_schedule, has_triggers, activated = _plan_columns(lp)
+    occurred = event.occurred_at.ToDatetime(tzinfo=UTC) if event.HasField("occurred_at") else None
+    key, has_schedule, has_triggers, activated = _plan_columns(lp, occurred)
     active = change.change == entity_pb2.LaunchPlanChanged.CHANGE_ACTIVATED or (
         change.change == entity_pb2.LaunchPlanChanged.CHANGE_UPDATED
         and lp.closure.state == launch_plan_pb2.LaunchPlan.STATE_ACTIVE
