@@ -3,8 +3,8 @@
     uv run --frozen --no-sync python bench/admin/bench_create_execution.py \
         [--seconds 10] [--clients 16] [--no-fsync]
 
-Starts Postgres (embedded, fsync off) and NATS (sync_interval always), runs admin in this
-process (auth disabled, file:// data store), registers a project, a task, a workflow and a
+Starts Postgres (embedded, fsync off) and NATS (sync_interval always), runs admin in a
+child process (auth disabled, file:// data store), registers a project, a task, a workflow and a
 launch plan, then ``--clients`` concurrent clients call CreateExecution back to back for
 ``--seconds`` (each call: two transactions, one blob write of inputs.pb, one outbox row; the
 relay publishes the work items meanwhile). The floor is a bare grpc.aio unary echo server
@@ -150,6 +150,38 @@ async def echo_floor(clients: int, seconds: float) -> None:
     report("floor: bare grpc.aio echo", count, latencies, seconds)
 
 
+def settings_for(dsn: str, nats_url: str) -> AdminSettings:
+    return AdminSettings(
+        auth=AuthSettings(mode="disabled"),
+        grpc=GrpcSettings(port=0, drain_seconds=1),
+        metrics=MetricsSettings(enabled=False),
+        postgres=PostgresSettings(dsn=SecretStr(dsn), pool_max_size=20),
+        nats=NatsSettings(url=nats_url),
+        blob=BlobStoreSettings(),
+        admin=AdminSection(),
+    )
+
+
+async def serve(dsn: str, nats_url: str, data_dir: str, port_file: str, fsync: bool) -> None:
+    """The child: admin alone in its process, until killed."""
+    settings = settings_for(dsn, nats_url)
+    runtime = ServiceRuntime.from_settings("admin", settings, configure_logs=False)
+    blob_settings = BlobSettings(file=FileSettings(fsync=fsync))
+    async with (
+        store_for(f"file://{data_dir}", blob_settings) as data,
+        open_admin(settings, runtime=runtime, data_store=data, upload_store=data) as app,
+    ):
+        task = asyncio.create_task(app.service.run())
+        while True:
+            try:
+                port = app.grpc.port
+                break
+            except RuntimeError:
+                await asyncio.sleep(0.01)
+        Path(port_file).write_text(str(port))  # noqa: ASYNC240 - once, at start-up
+        await task
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -159,37 +191,21 @@ async def main() -> None:
     )
     args = parser.parse_args()
     async with servers() as (dsn, nats_url, base):
-        settings = AdminSettings(
-            auth=AuthSettings(mode="disabled"),
-            grpc=GrpcSettings(port=0, drain_seconds=1),
-            metrics=MetricsSettings(enabled=False),
-            postgres=PostgresSettings(dsn=SecretStr(dsn), pool_max_size=20),
-            nats=NatsSettings(url=nats_url),
-            blob=BlobStoreSettings(),
-            admin=AdminSection(),
-        )
-        runtime = ServiceRuntime.from_settings("admin", settings, configure_logs=False)
-        async with (
-            store_for(
-                f"file://{base}/data", BlobSettings(file=FileSettings(fsync=not args.no_fsync))
-            ) as data,
-            open_admin(settings, runtime=runtime, data_store=data, upload_store=data) as app,
-        ):
-            task = asyncio.create_task(app.service.run())
-            try:
-                await run_bench(app, args)
-            finally:
-                app.service.request_stop()
-                await task
-
-
-async def run_bench(app: object, args: argparse.Namespace) -> None:
-    while True:
+        port_file = base / "port"
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, __file__, "--serve", dsn, nats_url, str(base / "data"),
+            str(port_file), "0" if args.no_fsync else "1",
+        )  # fmt: skip
         try:
-            target = app.grpc.target  # type: ignore[attr-defined]
-            break
-        except RuntimeError:
-            await asyncio.sleep(0.01)
+            while not port_file.exists():  # noqa: ASYNC110 - a file, not an event
+                await asyncio.sleep(0.05)
+            await run_bench(f"127.0.0.1:{port_file.read_text()}", args)
+        finally:
+            child.kill()
+            await child.wait()
+
+
+async def run_bench(target: str, args: argparse.Namespace) -> None:
     async with grpc.aio.insecure_channel(target) as channel:
         stub = AdminServiceStub(channel)
         lp = await register(stub)
@@ -216,4 +232,7 @@ async def run_bench(app: object, args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    if len(sys.argv) == 7 and sys.argv[1] == "--serve":
+        asyncio.run(serve(*sys.argv[2:6], fsync=sys.argv[6] == "1"))
+    else:
+        asyncio.run(main())
