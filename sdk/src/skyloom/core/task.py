@@ -126,11 +126,18 @@ class PythonTask(Generic[P, R]):
 
     @property
     def template(self) -> tasks_pb2.TaskTemplate:
+        """The TaskTemplate (a new message each call: callers may modify it)."""
+        out = tasks_pb2.TaskTemplate()
+        out.CopyFrom(self.shared_template)
+        return out
+
+    @property
+    def shared_template(self) -> tasks_pb2.TaskTemplate:
+        """The TaskTemplate, built once and shared: read it, never modify it (the local
+        executor reads it on every attempt, where a copy would cost more than the task)."""
         if self._template is None:
             self._template = self._build_template()
-        out = tasks_pb2.TaskTemplate()
-        out.CopyFrom(self._template)
-        return out
+        return self._template
 
     def _cache_version(self) -> str:
         if self.settings.cache_version:

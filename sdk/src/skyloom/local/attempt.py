@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from skyloom._engine import engine, transfer_context
-from skyloom._errors import RetryableError
-from skyloom._source import author_traceback
+from skyloom._errors import ExecutionError, RetryableError, TaskTimeoutError
+from skyloom._source import author_traceback, strip_sdk_frames
 from skyloom.local.context import ExecutionParameters, render_decks, reset_context, set_context
 from skyloom.types import InterfaceError, PythonInterface
 from skyloom_idl.core import execution_pb2, literals_pb2
@@ -151,6 +151,45 @@ async def call_function(
         exc = TimeoutError(f"{task.short_name} ran longer than its timeout of {limit:g}s")
         exc._skyloom_timeout = True  # type: ignore[attr-defined]
         raise exc from err
+
+
+def call_inline(task: Any, kwargs: dict[str, Any], params: ExecutionParameters) -> Any:
+    """Run a sync body on the calling thread, the event loop's, without a timeout.
+
+    For when nothing else in the run could make progress meanwhile, so a thread would only
+    add two hand-offs. The loop is hidden from the body during the call, as it would be in a
+    worker thread: a body may itself call ``asyncio.run`` or run a workflow.
+    """
+
+    def run() -> Any:
+        set_context(params)  # in a copy of the context: nothing the body sets leaks out
+        return task.execute(**kwargs)
+
+    loop = asyncio.events._get_running_loop()
+    asyncio.events._set_running_loop(None)
+    try:
+        return contextvars.copy_context().run(run)
+    finally:
+        asyncio.events._set_running_loop(loop)
+
+
+def attempt_error(task: Any, path: str, attempt: int, f: Failure) -> ExecutionError:
+    """The error a node raises when its last attempt failed; the author's exception (with
+    the SDK's frames dropped) is its ``__cause__``."""
+    budget = f"attempt {attempt + 1}" + (
+        "" if f.retryable or f.kind == "SYSTEM" else ", not retryable"
+    )
+    error_type = TaskTimeoutError if f.code == "TimeoutExpired" else ExecutionError
+    err = error_type(
+        f"task {task.short_name} ({task.location}) failed in node {path} ({budget}): {f.message}",
+        node_id=path,
+        code=f.code,
+        kind=f.kind,
+        retryable=f.retryable,
+    )
+    err.__cause__ = strip_sdk_frames(f.exc)
+    err.__suppress_context__ = True
+    return err
 
 
 async def in_thread(fn: Callable[[], Any]) -> Any:

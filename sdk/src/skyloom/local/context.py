@@ -8,7 +8,6 @@ import re
 import shutil
 import tempfile
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 from pathlib import Path
 
 _CTX: ContextVar[ExecutionParameters | None] = ContextVar("skyloom_exec_ctx", default=None)
@@ -110,18 +109,75 @@ def render_decks(title: str, decks: list[Deck]) -> str:
     )
 
 
-@dataclass
 class ExecutionParameters:
-    """The running attempt: ids, working directory, decks and checkpoint."""
+    """The running attempt: ids, working directory, decks and checkpoint.
 
-    execution_id: str
-    node_id: str
-    task_name: str
-    attempt: int
-    working_dir: Path
-    checkpoint: Checkpoint
-    decks: list[Deck] = field(default_factory=list)
-    secrets: Secrets = field(default_factory=Secrets)
+    ``working_dir`` may be given as a string and ``checkpoint`` left out (then it is
+    ``working_dir/checkpoint``, restoring from ``prev_working_dir/checkpoint``): the local
+    executor builds one of these per attempt, and most attempts never look at a path.
+    """
+
+    __slots__ = (
+        "_checkpoint",
+        "_prev_dir",
+        "_working_dir",
+        "attempt",
+        "decks",
+        "execution_id",
+        "node_id",
+        "secrets",
+        "task_name",
+    )
+
+    def __init__(
+        self,
+        execution_id: str,
+        node_id: str,
+        task_name: str,
+        attempt: int,
+        working_dir: Path | str,
+        checkpoint: Checkpoint | None = None,
+        decks: list[Deck] | None = None,
+        secrets: Secrets | None = None,
+        *,
+        prev_working_dir: Path | str | None = None,
+    ) -> None:
+        self.execution_id = execution_id
+        self.node_id = node_id
+        self.task_name = task_name
+        self.attempt = attempt
+        self._working_dir = working_dir
+        self._checkpoint = checkpoint
+        self._prev_dir = prev_working_dir
+        self.decks: list[Deck] = [] if decks is None else decks
+        self.secrets = Secrets() if secrets is None else secrets
+
+    def __repr__(self) -> str:
+        return (
+            f"ExecutionParameters(execution_id={self.execution_id!r}, node_id={self.node_id!r}, "
+            f"task_name={self.task_name!r}, attempt={self.attempt}, "
+            f"working_dir={self.working_dir!r})"
+        )
+
+    @property
+    def working_dir(self) -> Path:
+        """This attempt's directory (not created until something is written there)."""
+        wd = self._working_dir
+        if isinstance(wd, Path):
+            return wd
+        self._working_dir = path = Path(wd)
+        return path
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        """Save here; ``restore()`` returns what the previous attempt saved."""
+        if self._checkpoint is None:
+            prev = self._prev_dir
+            self._checkpoint = Checkpoint(
+                self.working_dir / "checkpoint",
+                Path(prev) / "checkpoint" if prev is not None else None,
+            )
+        return self._checkpoint
 
     @property
     def deck(self) -> Deck:

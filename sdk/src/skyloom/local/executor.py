@@ -1,33 +1,40 @@
 """The local DAG scheduler: runs a compiled graph with the semantics of a remote run.
 
 Nodes start as soon as their upstream nodes (from the compiled connections) succeed, so
-independent nodes run concurrently; sync task bodies run in threads.
+independent nodes run concurrently. Sync task bodies run in worker threads when something
+else in the run could progress meanwhile; when a body is the only thing that can run (a chain,
+a single task) and has no timeout, it runs on the loop's thread, which saves two thread
+hand-offs per task and changes nothing a task could observe.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import os
+import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from google.protobuf.message import DecodeError
 
 from skyloom._engine import engine
-from skyloom._errors import ExecutionError, TaskTimeoutError
-from skyloom._source import strip_sdk_frames
+from skyloom._errors import ExecutionError
 from skyloom.core.graph import Graph
 from skyloom.local import attempt as att
 from skyloom.local.cache import LocalCache, cache_key
-from skyloom.local.context import Checkpoint, ExecutionParameters
+from skyloom.local.context import ExecutionParameters
 from skyloom.types.attr_path import select
-from skyloom_idl.core import literals_pb2, workflow_pb2
+from skyloom_idl.core import literals_pb2, tasks_pb2, workflow_pb2
+
+T = TypeVar("T")
 
 FAIL_AFTER = workflow_pb2.WorkflowMetadata.ON_FAILURE_POLICY_FAIL_AFTER_EXECUTABLE_NODES_COMPLETE
 
@@ -61,6 +68,66 @@ class LocalConfig:
     max_parallelism: int = 0
 
 
+POOL_SIZE = 32
+"""Most sync task bodies (or map lanes) running at once in one run."""
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def process_pool() -> ThreadPoolExecutor:
+    """The process's worker threads for sync task bodies, started on first use and kept:
+    starting threads per run was a large part of a short run's cost."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=POOL_SIZE, thread_name_prefix="skyloom-task")
+        return _pool
+
+
+def _forget_pool() -> None:
+    global _pool
+    _pool = None  # a forked child has none of the parent's threads
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+# Set while a run is in progress in this context: a run started from a task body (a nested
+# run) gets threads of its own, so outer bodies waiting on it cannot starve it of threads.
+_IN_RUN: ContextVar[bool] = ContextVar("skyloom_in_run", default=False)
+# (executor, how many of its live units are this asyncio task or its ancestors).
+_UNITS: ContextVar[tuple[Executor, int] | None] = ContextVar("skyloom_units", default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSpec:
+    """What a task node's attempts obey: the template's settings with node overrides."""
+
+    retries: int
+    timeout: float | None
+    cache: tasks_pb2.CacheConfig | None
+    is_async: bool
+
+
+def task_spec(task: Any, node: workflow_pb2.Node | None) -> TaskSpec:
+    tmpl = task.shared_template
+    ov = node.task_node.overrides if node is not None and node.HasField("task_node") else None
+    meta = tmpl.metadata
+    if ov is None:
+        retries, tmo, cache = meta.retries.retries, meta.timeout, meta.cache
+    else:
+        retries = ov.retries.retries if ov.HasField("retries") else meta.retries.retries
+        tmo = ov.timeout if ov.HasField("timeout") else meta.timeout
+        cache = ov.cache if ov.HasField("cache") else meta.cache
+    return TaskSpec(
+        retries=retries,
+        timeout=tmo.ToTimedelta().total_seconds() or None,
+        cache=cache if cache.enabled else None,
+        is_async=inspect.iscoroutinefunction(task.fn),
+    )
+
+
 class Executor:
     """Runs graphs and tasks of one local execution."""
 
@@ -70,25 +137,36 @@ class Executor:
         env = os.environ.get("SKYLOOM_LOCAL_RUNS")
         base = config.run_dir or (Path(env) if env else Path.home() / ".skyloom" / "local-runs")
         self.run_dir = base / self.execution_id
+        self._run_dir = str(self.run_dir)
         # Files and directories the run produces or is given (the local raw-data store).
         self.raw_dir = self.run_dir / "raw"
         self.decks: dict[str, Path] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._slots = asyncio.Semaphore(config.max_parallelism) if config.max_parallelism else None
+        self._nested = _IN_RUN.get()
         self._threads: ThreadPoolExecutor | None = None
+        self._specs: dict[tuple[int, str], TaskSpec] = {}
+        # Units (scheduled nodes, map items) started and not finished; see alone().
+        self._live = 0
 
     def _pool(self) -> ThreadPoolExecutor:
-        """Threads for sync task bodies without a timeout (starting a thread per task is
-        most of the per-task overhead); bodies with a timeout get a daemon thread each."""
+        """Threads for sync task bodies without a timeout (bodies with a timeout get a
+        daemon thread each, which can be abandoned)."""
+        if not self._nested:
+            return process_pool()
         if self._threads is None:
-            self._threads = ThreadPoolExecutor(max_workers=32, thread_name_prefix="skyloom-task")
+            self._threads = ThreadPoolExecutor(POOL_SIZE, thread_name_prefix="skyloom-task")
         return self._threads
 
     def close(self) -> None:
-        """Release the worker threads; idempotent."""
+        """Release worker threads of its own (a nested run's); idempotent."""
         if self._threads is not None:
             self._threads.shutdown(wait=False)
             self._threads = None
+
+    def enter(self) -> None:
+        """Mark the calling context as running this executor (call first in the run's task)."""
+        _IN_RUN.set(True)
 
     def limit(self, max_parallelism: int) -> None:
         """Run at most ``max_parallelism`` task attempts at once (0: no limit)."""
@@ -99,6 +177,55 @@ class Executor:
             self.decks[event.node_id] = event.deck
         if self.config.on_event is not None:
             self.config.on_event(event)
+
+    def event(
+        self,
+        path: str,
+        name: str,
+        phase: str,
+        attempt: int = 0,
+        message: str = "",
+        deck: Path | None = None,
+    ) -> None:
+        """Record a node event; it is only built when someone listens (on every attempt)."""
+        if deck is not None:
+            self.decks[path] = deck
+        if self.config.on_event is not None:
+            self.config.on_event(NodeEvent(path, name, phase, attempt, message, deck))
+
+    # ---- units: what may run on the loop's thread ------------------------------------------
+    def _depth(self) -> int:
+        units = _UNITS.get()
+        return units[1] if units is not None and units[0] is self else 0
+
+    def spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """Start ``coro`` as a unit: a task that may run alongside the others."""
+        self._live += 1
+        token = _UNITS.set((self, self._depth() + 1))
+        try:
+            task = asyncio.create_task(coro)  # the task runs in a copy of this context
+        finally:
+            _UNITS.reset(token)
+        task.add_done_callback(self._unit_done)
+        return task
+
+    def _unit_done(self, task: asyncio.Task[Any]) -> None:
+        self._live -= 1
+
+    async def run_here(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` as a unit in the calling task (when nothing else could run with it)."""
+        self._live += 1
+        token = _UNITS.set((self, self._depth() + 1))
+        try:
+            return await coro
+        finally:
+            _UNITS.reset(token)
+            self._live -= 1
+
+    def alone(self) -> bool:
+        """Whether the calling unit is the only one that could make progress: every live unit
+        is it or one of its ancestors (which are waiting for it)."""
+        return self._live == self._depth()
 
     # ---- graphs ---------------------------------------------------------------------------
     async def run_graph(
@@ -116,10 +243,21 @@ class Executor:
         fail_fast = tmpl.metadata.on_failure != FAIL_AFTER
         while pending or running:
             if not (errors and fail_fast):
-                for nid in [n for n in pending if upstream[n] <= results.keys()]:
+                ready = [n for n in pending if upstream[n] <= results.keys()]
+                if len(ready) == 1 and not running:
+                    # Nothing to overlap with: run it in this task (no task, no wait).
+                    nid = ready[0]
                     pending.remove(nid)
                     coro = self.run_node(graph, nodes[nid], results, prefix + nid)
-                    running[asyncio.create_task(coro)] = nid
+                    try:
+                        results[nid] = await self.run_here(coro)
+                    except Exception as err:
+                        errors.append(err)
+                    continue
+                for nid in ready:
+                    pending.remove(nid)
+                    coro = self.run_node(graph, nodes[nid], results, prefix + nid)
+                    running[self.spawn(coro)] = nid
             if not running:
                 break
             done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
@@ -204,7 +342,7 @@ class Executor:
         if target == "task_node":
             task = graph.entities[node.task_node.reference_id.name]
             return await self.run_task(task, inputs, path, node)
-        self.emit(NodeEvent(path, name, "RUNNING"))
+        self.event(path, name, "RUNNING")
         try:
             if target == "workflow_node":
                 out = await nodes.run_workflow_node(self, graph, node, inputs, path)
@@ -217,12 +355,21 @@ class Executor:
             else:
                 raise ExecutionError(f"node {path}: unknown target {target}", node_id=path)
         except ExecutionError as err:
-            self.emit(NodeEvent(path, name, "FAILED", message=str(err)))
+            self.event(path, name, "FAILED", message=str(err))
             raise
-        self.emit(NodeEvent(path, name, "SUCCEEDED"))
+        self.event(path, name, "SUCCEEDED")
         return out
 
     # ---- tasks ----------------------------------------------------------------------------
+    def spec(self, task: Any, node: workflow_pb2.Node | None) -> TaskSpec:
+        key = (id(task), node.id if node is not None else "")
+        found = self._specs.get(key)
+        if found is None:
+            # Keyed by the task object and the node id: a run's graphs are fixed while it runs
+            # (dynamic graphs prefix their ids), and the executor keeps the task referenced.
+            found = self._specs[key] = task_spec(task, node)
+        return found
+
     async def run_task(
         self,
         task: Any,
@@ -236,12 +383,11 @@ class Executor:
         if runner is not None:  # reference tasks and other non-Python targets
             result: literals_pb2.LiteralMap = await runner(self, inputs, path)
             return result
-        tmpl = task.template
-        ov = node.task_node.overrides if node is not None and node.HasField("task_node") else None
-        cache_cfg = ov.cache if ov is not None and ov.HasField("cache") else tmpl.metadata.cache
-        if not cache_cfg.enabled:
-            return await self._attempts(task, inputs, path, name, ov)
-        key = cache_key(tmpl, inputs, cache_cfg)
+        spec = self.spec(task, node)
+        cache_cfg = spec.cache
+        if cache_cfg is None:
+            return await self._attempts(task, inputs, path, name, spec)
+        key = cache_key(task.shared_template, inputs, cache_cfg)
         lock = self._locks.setdefault(key, asyncio.Lock()) if cache_cfg.serialize else None
         if lock is not None:
             await lock.acquire()
@@ -251,78 +397,64 @@ class Executor:
                 try:
                     hit = self.config.cache.get(key)
                 except (OSError, DecodeError) as err:  # a lookup failure is a miss, as remotely
-                    self.emit(NodeEvent(path, name, "CACHE_LOOKUP_FAILURE", message=str(err)))
+                    self.event(path, name, "CACHE_LOOKUP_FAILURE", message=str(err))
             if hit is not None:
-                self.emit(NodeEvent(path, name, "CACHED", message=f"cache key {key[:12]}"))
+                self.event(path, name, "CACHED", message=f"cache key {key[:12]}")
                 return hit
-            out = await self._attempts(task, inputs, path, name, ov)
+            out = await self._attempts(task, inputs, path, name, spec)
             try:
                 self.config.cache.put(key, out)
             except OSError as err:  # the outputs are good; only memoization is lost
-                self.emit(NodeEvent(path, name, "CACHE_PUT_FAILURE", message=str(err)))
+                self.event(path, name, "CACHE_PUT_FAILURE", message=str(err))
             return out
         finally:
             if lock is not None:
                 lock.release()
 
+    def params(self, task: Any, path: str, attempt: int) -> ExecutionParameters:
+        """An attempt's context; its directories are paths only, made when written to."""
+        node_dir = f"{self._run_dir}/{path}/"
+        return ExecutionParameters(
+            self.execution_id, path, task.name, attempt, f"{node_dir}{attempt}",
+            prev_working_dir=f"{node_dir}{attempt - 1}" if attempt else None,
+        )  # fmt: skip
+
+    def again(self, failure: att.Failure, counts: list[int], retries: int) -> bool:
+        """Whether a failed attempt is retried; ``counts`` is [user, system] failures so far."""
+        if failure.kind == "SYSTEM":
+            counts[1] += 1
+            return counts[1] <= self.config.max_system_retries
+        counts[0] += 1
+        return failure.retryable and counts[0] <= retries
+
     async def _attempts(
-        self, task: Any, inputs: literals_pb2.LiteralMap, path: str, name: str, ov: Any
+        self, task: Any, inputs: literals_pb2.LiteralMap, path: str, name: str, spec: TaskSpec
     ) -> literals_pb2.LiteralMap:
-        tmpl = task.template
-        retries = (
-            ov.retries.retries
-            if ov is not None and ov.HasField("retries")
-            else tmpl.metadata.retries.retries
-        )
-        tmo = ov.timeout if ov is not None and ov.HasField("timeout") else tmpl.metadata.timeout
-        limit = tmo.ToTimedelta().total_seconds() or None
-        user_failures = system_failures = 0
+        counts = [0, 0]
         attempt = 0
-        node_dir = self.run_dir / path
         while True:
-            work = node_dir / str(attempt)
-            prev = node_dir / str(attempt - 1) / "checkpoint" if attempt else None
-            params = ExecutionParameters(
-                self.execution_id, path, task.name, attempt, work,
-                Checkpoint(work / "checkpoint", prev),
-            )  # fmt: skip
-            self.emit(NodeEvent(path, name, "RUNNING", attempt))
+            params = self.params(task, path, attempt)
+            self.event(path, name, "RUNNING", attempt)
             try:
                 if self._slots is not None:
                     async with self._slots:
-                        out = await self._one_attempt(task, inputs, params, limit, path)
+                        out = await self._one_attempt(task, inputs, params, spec, path)
                 else:
-                    out = await self._one_attempt(task, inputs, params, limit, path)
+                    out = await self._one_attempt(task, inputs, params, spec, path)
             except ExecutionError as err:  # a dynamic task's sub-graph failed
-                self.emit(NodeEvent(path, name, "FAILED", attempt, str(err)))
+                self.event(path, name, "FAILED", attempt, str(err))
                 raise
             except Exception as exc:
                 f = att.classify(task, exc)
-                if f.kind == "SYSTEM":
-                    system_failures += 1
-                    again = system_failures <= self.config.max_system_retries
-                else:
-                    user_failures += 1
-                    again = f.retryable and user_failures <= retries
-                if again:
-                    self.emit(NodeEvent(path, name, "RETRYING", attempt, f.message))
+                if self.again(f, counts, spec.retries):
+                    self.event(path, name, "RETRYING", attempt, f.message)
                     attempt += 1
                     continue
-                self.emit(NodeEvent(path, name, "FAILED", attempt, f.message))
-                budget = f"attempt {attempt + 1}" + (
-                    "" if f.retryable or f.kind == "SYSTEM" else ", not retryable"
-                )
-                error_type = TaskTimeoutError if f.code == "TimeoutExpired" else ExecutionError
-                raise error_type(
-                    f"task {task.short_name} ({task.location}) failed in node {path} ({budget}): "
-                    f"{f.message}",
-                    node_id=path,
-                    code=f.code,
-                    kind=f.kind,
-                    retryable=f.retryable,
-                ) from strip_sdk_frames(exc)
-            deck = att.write_deck(params, work)
-            self.emit(NodeEvent(path, name, "SUCCEEDED", attempt, deck=deck))
+                self.event(path, name, "FAILED", attempt, f.message)
+                error = att.attempt_error(task, path, attempt, f)
+                raise error from error.__cause__
+            deck = att.write_deck(params, params.working_dir) if params.decks else None
+            self.event(path, name, "SUCCEEDED", attempt, deck=deck)
             return out
 
     async def _one_attempt(
@@ -330,13 +462,16 @@ class Executor:
         task: Any,
         inputs: literals_pb2.LiteralMap,
         params: ExecutionParameters,
-        limit: float | None,
+        spec: TaskSpec,
         path: str,
     ) -> literals_pb2.LiteralMap:
         raw = self.raw_dir
         kwargs = att.load_inputs(task, inputs, raw)
-        result = await att.call_function(task, kwargs, params, limit, self._pool())
-        if getattr(task, "is_dynamic", False):
+        if not spec.is_async and spec.timeout is None and self.alone():
+            result = att.call_inline(task, kwargs, params)
+        else:
+            result = await att.call_function(task, kwargs, params, spec.timeout, self._pool())
+        if task.is_dynamic:
             graph: Graph = result
             return await self.run_graph(graph, literals_pb2.LiteralMap(), path + ".")
         return att.to_output_map(task.py_interface, result, raw, f"task {task.short_name}")

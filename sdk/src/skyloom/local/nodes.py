@@ -188,7 +188,8 @@ async def run_array(
         async with slots:
             return await _run_item(ex, graph, inner, target, one, f"{path}.{i}")
 
-    outcomes = await asyncio.gather(*(item(i) for i in range(n)), return_exceptions=True)
+    # Every item is a unit: it may run alongside the others.
+    outcomes = await asyncio.gather(*[ex.spawn(item(i)) for i in range(n)], return_exceptions=True)
     failures = [o for o in outcomes if isinstance(o, BaseException)]
     ratio = arr.min_success_ratio if arr.HasField("min_success_ratio") else 1.0
     need = arr.min_successes if arr.HasField("min_successes") else math.ceil(ratio * n - 1e-9)

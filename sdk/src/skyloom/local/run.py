@@ -101,6 +101,7 @@ def run_entity(entity: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> An
 
 
 async def _start(ex: Executor, entity: Any, lm: literals_pb2.LiteralMap) -> literals_pb2.LiteralMap:
+    ex.enter()
     if entity.kind == "launch plan":
         runner = getattr(entity, "run_local", None)
         if runner is not None:
