@@ -358,3 +358,38 @@ async def test_list_filters_sort_and_pages(admin: Running, lp: identifier_pb2.Id
     )
     assert isinstance(error, InvalidArgument)
     assert error.field_paths == ("filter_by[0].field",)
+
+
+@pytest.mark.parametrize("rpc", ["Relaunch", "Recover", "GetData", "Update", "Terminate", "Get"])
+async def test_execution_rpcs_refuse_bad_and_unknown_ids(
+    admin: Running, lp: identifier_pb2.Identifier, rpc: str
+) -> None:
+    def request(name: str) -> tuple[object, object]:
+        e = _eid(name)
+        archived = execution_pb2.ExecutionStateChangeDetails.STATE_ARCHIVED
+        return {
+            "Relaunch": (
+                admin.stub.RelaunchExecution,
+                execution_pb2.RelaunchExecutionRequest(id=e),
+            ),
+            "Recover": (admin.stub.RecoverExecution, execution_pb2.RecoverExecutionRequest(id=e)),
+            "GetData": (admin.stub.GetExecutionData, execution_pb2.GetExecutionDataRequest(id=e)),
+            "Update": (
+                admin.stub.UpdateExecution,
+                execution_pb2.UpdateExecutionRequest(id=e, state=archived),
+            ),
+            "Terminate": (
+                admin.stub.TerminateExecution,
+                execution_pb2.TerminateExecutionRequest(id=e),
+            ),
+            "Get": (admin.stub.GetExecution, execution_pb2.GetExecutionRequest(id=e)),
+        }[rpc]
+
+    call, message = request("ghost")
+    assert isinstance(await fails(call(message)), NotFound)  # type: ignore[operator]
+    for bad in ("../x", "a\x00", "x" * 64, "a\nb"):
+        call, message = request(bad)
+        error = await fails(call(message))  # type: ignore[operator]
+        assert isinstance(error, InvalidArgument)
+        assert error.field_paths == ("id.name",)
+    await nothing_written(admin)
