@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,36 @@ class Graph:
 
     def nodes(self) -> dict[str, workflow_pb2.Node]:
         return {n.id: n for n in self.compiled.template.nodes}
+
+    @functools.cached_property
+    def schedule(self) -> Schedule:
+        """The nodes as the local scheduler walks them (computed on first run, then kept)."""
+        nodes = self.nodes()
+        ups = self.compiled.connections.upstream
+        upstream = {nid: frozenset(ups[nid].ids) if nid in ups else frozenset() for nid in nodes}
+        order = [n for n in self.compiled.topological_order if n in nodes] or list(nodes)
+        downstream: dict[str, list[str]] = {nid: [] for nid in nodes}
+        downstream["start-node"] = []
+        for nid in order:
+            for up in upstream[nid]:
+                downstream.setdefault(up, []).append(nid)
+        return Schedule(
+            nodes=nodes,
+            order=order,
+            waiting={nid: len(upstream[nid] - {"start-node"}) for nid in order},
+            downstream={k: tuple(v) for k, v in downstream.items()},
+        )
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A graph's nodes in topological ``order``; a node is ready when the ``waiting`` count
+    of its upstream nodes has gone to zero, each success counting down its ``downstream``."""
+
+    nodes: dict[str, workflow_pb2.Node]
+    order: list[str]
+    waiting: dict[str, int]
+    downstream: dict[str, tuple[str, ...]]
 
 
 def collect(state: CompileState, graph: Graph) -> None:

@@ -10,7 +10,7 @@ import contextlib
 import contextvars
 import inspect
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +20,7 @@ from skyloom._engine import engine, transfer_context
 from skyloom._errors import ExecutionError, RetryableError, TaskTimeoutError
 from skyloom._source import author_traceback, strip_sdk_frames
 from skyloom.local.context import ExecutionParameters, render_decks, reset_context, set_context
-from skyloom.types import InterfaceError, PythonInterface
+from skyloom.types import InterfaceError, PythonInterface, TransferContext, TypeEngine
 from skyloom_idl.core import execution_pb2, literals_pb2
 
 
@@ -68,16 +68,22 @@ def classify(task: Any, exc: BaseException) -> Failure:
 
 
 def load_inputs(task: Any, inputs: literals_pb2.LiteralMap, raw_dir: Path) -> dict[str, Any]:
-    eng, ctx = engine(), transfer_context(raw_dir)
+    return convert_inputs(task, inputs.literals, engine(), transfer_context(raw_dir))
+
+
+def convert_inputs(
+    task: Any, literals: Mapping[str, literals_pb2.Literal], eng: TypeEngine, ctx: TransferContext
+) -> dict[str, Any]:
+    """The body's keyword arguments from input literals (defaults for missing ones)."""
     out: dict[str, Any] = {}
     for name, t in task.py_interface.inputs.items():
-        if name not in inputs.literals:
+        if name not in literals:
             if name in task.py_interface.defaults:
                 out[name] = task.py_interface.defaults[name]
                 continue
             raise InputConversionError(f"input '{name}' of {task.short_name} is missing")
         try:
-            out[name] = eng.to_python(inputs.literals[name], t, ctx)
+            out[name] = eng.to_python(literals[name], t, ctx)
         except Exception as err:
             raise InputConversionError(f"input '{name}' of {task.short_name}: {err}") from err
     return out
@@ -87,16 +93,26 @@ def to_output_map(
     iface: PythonInterface, result: Any, raw_dir: Path, owner: str
 ) -> literals_pb2.LiteralMap:
     """Declared outputs from a returned value (one value, or a tuple for several)."""
+    lits = output_literals(iface, result, engine(), transfer_context(raw_dir), owner)
+    out = literals_pb2.LiteralMap()
+    for name, lit in zip(iface.outputs, lits, strict=True):
+        out.literals[name].CopyFrom(lit)
+    return out
+
+
+def output_literals(
+    iface: PythonInterface, result: Any, eng: TypeEngine, ctx: TransferContext, owner: str
+) -> list[literals_pb2.Literal]:
+    """The declared outputs' literals, in declaration order, from a returned value."""
     try:
         values = iface.output_values(result)
     except InterfaceError as err:
         outputs = ", ".join(iface.outputs)
         raise OutputConversionError(f"{owner} {err.reason} (outputs: {outputs})") from err
-    eng, ctx = engine(), transfer_context(raw_dir)
-    out = literals_pb2.LiteralMap()
+    out = []
     for name, value in values.items():
         try:
-            out.literals[name].CopyFrom(eng.to_literal(value, iface.outputs[name], ctx))
+            out.append(eng.to_literal(value, iface.outputs[name], ctx))
         except Exception as err:
             raise OutputConversionError(f"output '{name}' of {owner}: {err}") from err
     return out

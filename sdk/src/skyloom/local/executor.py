@@ -16,6 +16,7 @@ import os
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Coroutine, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
@@ -110,6 +111,9 @@ class TaskSpec:
     is_async: bool
 
 
+_DEFAULT_SPECS: weakref.WeakKeyDictionary[Any, TaskSpec] = weakref.WeakKeyDictionary()
+
+
 def task_spec(task: Any, node: workflow_pb2.Node | None) -> TaskSpec:
     tmpl = task.shared_template
     ov = node.task_node.overrides if node is not None and node.HasField("task_node") else None
@@ -145,11 +149,10 @@ class Executor:
         self._slots = asyncio.Semaphore(config.max_parallelism) if config.max_parallelism else None
         self._nested = _IN_RUN.get()
         self._threads: ThreadPoolExecutor | None = None
-        self._specs: dict[tuple[int, str], TaskSpec] = {}
         # Units (scheduled nodes, map items) started and not finished; see alone().
         self._live = 0
 
-    def _pool(self) -> ThreadPoolExecutor:
+    def pool(self) -> ThreadPoolExecutor:
         """Threads for sync task bodies without a timeout (bodies with a timeout get a
         daemon thread each, which can be abandoned)."""
         if not self._nested:
@@ -167,6 +170,11 @@ class Executor:
     def enter(self) -> None:
         """Mark the calling context as running this executor (call first in the run's task)."""
         _IN_RUN.set(True)
+
+    @property
+    def limited(self) -> bool:
+        """Whether task attempts take one of ``max_parallelism`` slots."""
+        return self._slots is not None
 
     def limit(self, max_parallelism: int) -> None:
         """Run at most ``max_parallelism`` task attempts at once (0: no limit)."""
@@ -232,32 +240,40 @@ class Executor:
         self, graph: Graph, inputs: literals_pb2.LiteralMap, prefix: str = ""
     ) -> literals_pb2.LiteralMap:
         tmpl = graph.template
-        nodes = graph.nodes()
-        ups = graph.compiled.connections.upstream
-        upstream = {nid: set(ups[nid].ids) if nid in ups else set() for nid in nodes}
-        order = [n for n in graph.compiled.topological_order if n in nodes] or list(nodes)
+        plan = graph.schedule
+        nodes, waiting, downstream = plan.nodes, dict(plan.waiting), plan.downstream
         results: dict[str, literals_pb2.LiteralMap] = {"start-node": inputs}
         running: dict[asyncio.Task[literals_pb2.LiteralMap], str] = {}
-        pending = list(order)
+        ready = [n for n in plan.order if not waiting[n]]
         errors: list[BaseException] = []
         fail_fast = tmpl.metadata.on_failure != FAIL_AFTER
-        while pending or running:
+
+        def succeeded(nid: str, out: literals_pb2.LiteralMap) -> None:
+            results[nid] = out
+            for d in downstream.get(nid, ()):
+                waiting[d] -= 1
+                if not waiting[d]:
+                    ready.append(d)
+
+        while ready or running:
             if not (errors and fail_fast):
-                ready = [n for n in pending if upstream[n] <= results.keys()]
                 if len(ready) == 1 and not running:
                     # Nothing to overlap with: run it in this task (no task, no wait).
-                    nid = ready[0]
-                    pending.remove(nid)
+                    nid = ready.pop()
                     coro = self.run_node(graph, nodes[nid], results, prefix + nid)
                     try:
-                        results[nid] = await self.run_here(coro)
+                        out = await self.run_here(coro)
                     except Exception as err:
                         errors.append(err)
+                    else:
+                        succeeded(nid, out)
                     continue
+                if len(ready) > 1:
+                    ready.sort(key=plan.order.index)
                 for nid in ready:
-                    pending.remove(nid)
                     coro = self.run_node(graph, nodes[nid], results, prefix + nid)
                     running[self.spawn(coro)] = nid
+                ready.clear()
             if not running:
                 break
             done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
@@ -265,7 +281,7 @@ class Executor:
                 nid = running.pop(t)
                 exc = t.exception()
                 if exc is None:
-                    results[nid] = t.result()
+                    succeeded(nid, t.result())
                 else:
                     errors.append(exc)
             if errors and fail_fast:
@@ -362,13 +378,12 @@ class Executor:
 
     # ---- tasks ----------------------------------------------------------------------------
     def spec(self, task: Any, node: workflow_pb2.Node | None) -> TaskSpec:
-        key = (id(task), node.id if node is not None else "")
-        found = self._specs.get(key)
-        if found is None:
-            # Keyed by the task object and the node id: a run's graphs are fixed while it runs
-            # (dynamic graphs prefix their ids), and the executor keeps the task referenced.
-            found = self._specs[key] = task_spec(task, node)
-        return found
+        if node is None or not node.task_node.HasField("overrides"):
+            found = _DEFAULT_SPECS.get(task)
+            if found is None:  # a task's settings are fixed once it is defined
+                found = _DEFAULT_SPECS[task] = task_spec(task, None)
+            return found
+        return task_spec(task, node)
 
     async def run_task(
         self,
@@ -470,7 +485,7 @@ class Executor:
         if not spec.is_async and spec.timeout is None and self.alone():
             result = att.call_inline(task, kwargs, params)
         else:
-            result = await att.call_function(task, kwargs, params, spec.timeout, self._pool())
+            result = await att.call_function(task, kwargs, params, spec.timeout, self.pool())
         if task.is_dynamic:
             graph: Graph = result
             return await self.run_graph(graph, literals_pb2.LiteralMap(), path + ".")

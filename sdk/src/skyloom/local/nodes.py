@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from skyloom._engine import engine, transfer_context
 from skyloom._errors import ExecutionError
 from skyloom.core.graph import Graph
+from skyloom.local import fastmap
 from skyloom.types import parse_text
 from skyloom_idl.core import condition_pb2, literals_pb2, workflow_pb2
 
@@ -177,19 +178,21 @@ async def run_array(
             code="MismatchingLengths",
         )
     n = lengths.pop() if lengths else 0
-    slots = asyncio.Semaphore(arr.parallelism) if arr.parallelism else None
-
-    async def item(i: int) -> literals_pb2.LiteralMap:
-        one = literals_pb2.LiteralMap()
-        for var, lit in full.literals.items():
-            one.literals[var].CopyFrom(lit.collection.literals[i] if var in mapped else lit)
-        if slots is None:
-            return await _run_item(ex, graph, inner, target, one, f"{path}.{i}")
-        async with slots:
-            return await _run_item(ex, graph, inner, target, one, f"{path}.{i}")
-
-    # Every item is a unit: it may run alongside the others.
-    outcomes = await asyncio.gather(*[ex.spawn(item(i)) for i in range(n)], return_exceptions=True)
+    outputs = list(target.py_interface.outputs)
+    outcomes: list[list[literals_pb2.Literal] | BaseException]
+    spec = fastmap.eligible(ex, target, inner)
+    if spec is not None:
+        fixed = {v: lit for v, lit in full.literals.items() if v not in mapped}
+        columns = {v: list(full.literals[v].collection.literals) for v in mapped}
+        name = inner.metadata.name or target.short_name
+        outcomes = await fastmap.run_items(
+            ex, target, spec, fixed, columns, n, path, name, arr.parallelism
+        )
+    else:
+        outcomes = [
+            o if isinstance(o, BaseException) else [o.literals[v] for v in outputs]
+            for o in await _run_items(ex, graph, node, target, full, mapped, n, path)
+        ]
     failures = [o for o in outcomes if isinstance(o, BaseException)]
     ratio = arr.min_success_ratio if arr.HasField("min_success_ratio") else 1.0
     need = arr.min_successes if arr.HasField("min_successes") else math.ceil(ratio * n - 1e-9)
@@ -204,11 +207,39 @@ async def run_array(
         raise err from first
     out = literals_pb2.LiteralMap()
     none = literals_pb2.Literal(scalar=literals_pb2.Scalar(none_type=literals_pb2.Void()))
-    for var in target.py_interface.outputs:
-        coll = out.literals[var].collection
-        for o in outcomes:
-            coll.literals.append(none if isinstance(o, BaseException) else o.literals[var])
+    for j, var in enumerate(outputs):
+        out.literals[var].collection.literals.extend(
+            [none if isinstance(o, BaseException) else o[j] for o in outcomes]
+        )
     return out
+
+
+async def _run_items(
+    ex: Executor,
+    graph: Graph,
+    node: workflow_pb2.Node,
+    target: Any,
+    full: literals_pb2.LiteralMap,
+    mapped: frozenset[str],
+    n: int,
+    path: str,
+) -> list[literals_pb2.LiteralMap | BaseException]:
+    """The general path: each item a node of its own (an asyncio task), as remotely."""
+    arr = node.array_node
+    inner = arr.node
+    slots = asyncio.Semaphore(arr.parallelism) if arr.parallelism else None
+
+    async def item(i: int) -> literals_pb2.LiteralMap:
+        one = literals_pb2.LiteralMap()
+        for var, lit in full.literals.items():
+            one.literals[var].CopyFrom(lit.collection.literals[i] if var in mapped else lit)
+        if slots is None:
+            return await _run_item(ex, graph, inner, target, one, f"{path}.{i}")
+        async with slots:
+            return await _run_item(ex, graph, inner, target, one, f"{path}.{i}")
+
+    # Every item is a unit: it may run alongside the others.
+    return await asyncio.gather(*[ex.spawn(item(i)) for i in range(n)], return_exceptions=True)
 
 
 def _target(graph: Graph, node: workflow_pb2.Node) -> Any:

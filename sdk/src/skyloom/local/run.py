@@ -121,19 +121,27 @@ def _run_sync(coro: Any) -> Any:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coro)
-    box: dict[str, Any] = {}
+        box: list[Any] = []
+        # The main task returns None: asyncio.run's SIGINT bookkeeping reprs the task (its
+        # result included) twice per run, which for a large LiteralMap cost milliseconds.
+        asyncio.run(_boxed(coro, box))
+        return box[0]
+    out: dict[str, Any] = {}
     ctx = copy_context()
 
     def target() -> None:
         try:
-            box["value"] = ctx.run(asyncio.run, coro)
+            out["value"] = ctx.run(_run_sync, coro)
         except BaseException as err:
-            box["error"] = err
+            out["error"] = err
 
     t = threading.Thread(target=target, name="skyloom-local-run")
     t.start()
     t.join()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
+
+
+async def _boxed(coro: Any, box: list[Any]) -> None:
+    box.append(await coro)

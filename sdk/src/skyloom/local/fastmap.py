@@ -1,0 +1,202 @@
+"""Map items of a plain sync task, run in a loop on worker threads ("lanes").
+
+What an item does is what a task node does (:meth:`Executor._attempts`): inputs converted from
+literals, the body in its own context with its own ``current_context()``, outputs converted,
+per-item retries with the same budgets and error classification, decks, and node events when
+someone listens. What it saves is the per-item machinery of the general path: an asyncio task,
+a hand-off to a thread and back, and a LiteralMap in and out.
+
+Concurrency: one lane starts; whenever every lane has been on its current item for longer than
+``GROW_AFTER`` (a blocking or slow body), the lanes double, up to the map's ``concurrency`` and
+the executor's pool size. Fast items thus run in one tight loop, while slow ones still overlap
+as they do on the general path. Used only for sync tasks without a timeout (an attempt that may
+be abandoned needs a thread of its own), without caching (the per-key locks live on the loop)
+and without the executor's ``max_parallelism`` (a lane would hold a slot across many items).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextvars
+import itertools
+import time
+from typing import TYPE_CHECKING, Any
+
+from skyloom._engine import engine, transfer_context
+from skyloom.local import attempt as att
+from skyloom.local.context import set_context
+from skyloom_idl.core import literals_pb2, workflow_pb2
+
+if TYPE_CHECKING:
+    from skyloom.local.executor import Executor, NodeEvent, TaskSpec
+
+GROW_AFTER = 0.002
+"""Seconds every lane must have spent on its current item before more lanes start."""
+
+Outcome = list[literals_pb2.Literal] | BaseException
+
+
+def eligible(ex: Executor, target: Any, inner: workflow_pb2.Node) -> TaskSpec | None:
+    """The task's spec if its items can run on lanes, else None (the general path)."""
+    if not inner.HasField("task_node") or ex.limited:
+        return None
+    if getattr(target, "run_local", None) is not None or getattr(target, "is_dynamic", True):
+        return None
+    spec = ex.spec(target, inner)
+    if spec.is_async or spec.timeout is not None or spec.cache is not None:
+        return None
+    return spec
+
+
+class _Items:
+    """One map's items, shared by its lanes; the loop only reads it."""
+
+    def __init__(
+        self,
+        ex: Executor,
+        task: Any,
+        spec: TaskSpec,
+        fixed: dict[str, literals_pb2.Literal],
+        mapped: dict[str, list[literals_pb2.Literal]],
+        n: int,
+        path: str,
+        name: str,
+    ) -> None:
+        self.ex, self.task, self.spec = ex, task, spec
+        self.fixed, self.mapped = fixed, list(mapped.items())
+        self.n = n
+        self.path, self.name = path, name
+        self.outcomes: list[Outcome | None] = [None] * n
+        self.claims = itertools.count()  # next() is atomic: each index goes to one lane
+        self.claimed = 0
+        self.started: list[float | None] = []  # per lane: when its current item started
+        self.stop = False
+        self.listening = ex.config.on_event is not None
+        self.events: collections.deque[NodeEvent] = collections.deque()
+        self.eng = engine()
+        self.ctx = transfer_context(ex.raw_dir)
+
+    def lane(self, k: int) -> None:
+        """Run items until none is left (in a worker thread)."""
+        base = contextvars.copy_context()
+        started = self.started
+        claims, n = self.claims, self.n
+        while not self.stop:
+            i = next(claims)
+            if i >= n:
+                break
+            self.claimed = i + 1
+            started[k] = time.monotonic()
+            self.outcomes[i] = self.item(i, base)
+            started[k] = None
+        started[k] = None
+
+    def event(
+        self, path: str, phase: str, attempt: int, message: str = "", deck: Any = None
+    ) -> None:
+        from skyloom.local.executor import NodeEvent
+
+        self.events.append(NodeEvent(path, self.name, phase, attempt, message, deck))
+
+    def item(self, i: int, base: contextvars.Context) -> Outcome:
+        ex, task = self.ex, self.task
+        path = f"{self.path}.{i}"
+        literals = dict(self.fixed)
+        for var, column in self.mapped:
+            literals[var] = column[i]
+        counts = [0, 0]
+        attempt = 0
+        while True:
+            params = ex.params(task, path, attempt)
+            if self.listening:
+                self.event(path, "RUNNING", attempt)
+            try:
+                kwargs = att.convert_inputs(task, literals, self.eng, self.ctx)
+                result = base.copy().run(_call, task, kwargs, params)
+                out = att.output_literals(
+                    task.py_interface, result, self.eng, self.ctx, f"task {task.short_name}"
+                )
+            except Exception as exc:
+                f = att.classify(task, exc)
+                if ex.again(f, counts, self.spec.retries):
+                    if self.listening:
+                        self.event(path, "RETRYING", attempt, f.message)
+                    attempt += 1
+                    continue
+                if self.listening:
+                    self.event(path, "FAILED", attempt, f.message)
+                return att.attempt_error(task, path, attempt, f)
+            deck = att.write_deck(params, params.working_dir) if params.decks else None
+            if deck is not None:
+                ex.decks[path] = deck
+            if self.listening:
+                self.event(path, "SUCCEEDED", attempt, deck=deck)
+            return out
+
+    def flush(self) -> None:
+        """Hand queued events to the listener, on the loop's thread."""
+        on_event = self.ex.config.on_event
+        events = self.events
+        while events:
+            ev = events.popleft()
+            if on_event is not None:
+                on_event(ev)
+
+
+def _call(task: Any, kwargs: dict[str, Any], params: Any) -> Any:
+    set_context(params)  # in a copy of the lane's context: nothing leaks to the next item
+    return task.execute(**kwargs)
+
+
+async def run_items(
+    ex: Executor,
+    task: Any,
+    spec: TaskSpec,
+    fixed: dict[str, literals_pb2.Literal],
+    mapped: dict[str, list[literals_pb2.Literal]],
+    n: int,
+    path: str,
+    name: str,
+    concurrency: int,
+) -> list[Outcome]:
+    """Every item's output literals (in declared order) or its error, in item order.
+
+    ``mapped`` holds one literal per item for each mapped input; ``fixed`` inputs go whole
+    to every item."""
+    from skyloom.local.executor import POOL_SIZE
+
+    items = _Items(ex, task, spec, fixed, mapped, n, path, name)
+    if not n:
+        return []
+    cap = min(n, concurrency or POOL_SIZE, POOL_SIZE)
+    pool = ex.pool()
+    lanes: set[asyncio.Future[None]] = set()
+
+    def add_lane() -> None:
+        k = len(items.started)
+        items.started.append(None)
+        lanes.add(asyncio.wrap_future(pool.submit(contextvars.copy_context().run, items.lane, k)))
+
+    add_lane()
+    try:
+        while lanes:
+            done, lanes = await asyncio.wait(lanes, timeout=GROW_AFTER)
+            items.flush()
+            for lane in done:
+                lane.result()  # an error here is the SDK's own: let it surface
+            now = time.monotonic()
+            busy = [s for s in items.started if s is not None]
+            if (
+                lanes
+                and len(items.started) < cap
+                and items.claimed < n
+                and len(busy) == len(lanes)
+                and all(now - s >= GROW_AFTER for s in busy)
+            ):
+                for _ in range(min(len(items.started), cap - len(items.started))):
+                    add_lane()
+    finally:
+        items.stop = True  # cancelled: lanes finish their current item and stop
+        items.flush()
+    return [o if o is not None else RuntimeError("map item did not run") for o in items.outcomes]
