@@ -118,6 +118,54 @@ def output_literals(
     return out
 
 
+class Conversions:
+    """One task's input and output conversions with each type's transformer looked up once,
+    for running many attempts of the task (map items); same results and errors as
+    :func:`convert_inputs` and :func:`output_literals`."""
+
+    def __init__(self, task: Any, eng: TypeEngine, ctx: TransferContext) -> None:
+        iface: PythonInterface = task.py_interface
+        self.task, self.iface, self.ctx = task, iface, ctx
+        self.owner = f"task {task.short_name}"
+        self.inputs = [(name, t, _resolve(eng, t)) for name, t in iface.inputs.items()]
+        self.outputs = [(name, t, _resolve(eng, t)) for name, t in iface.outputs.items()]
+        self.one_output = iface.output_tuple is None and len(self.outputs) == 1
+
+    def to_kwargs(self, literals: Mapping[str, literals_pb2.Literal]) -> dict[str, Any]:
+        task, ctx = self.task, self.ctx
+        out: dict[str, Any] = {}
+        for name, t, conv in self.inputs:
+            lit = literals.get(name)
+            if lit is None:
+                if name in self.iface.defaults:
+                    out[name] = self.iface.defaults[name]
+                    continue
+                raise InputConversionError(f"input '{name}' of {task.short_name} is missing")
+            try:
+                out[name] = conv[0](lit, t, ctx)
+            except Exception as err:
+                raise InputConversionError(f"input '{name}' of {task.short_name}: {err}") from err
+        return out
+
+    def to_literals(self, result: Any) -> list[literals_pb2.Literal]:
+        if not self.one_output:
+            return output_literals(self.iface, result, engine(), self.ctx, self.owner)
+        name, t, conv = self.outputs[0]
+        try:
+            return [conv[1](result, t, self.ctx)]
+        except Exception as err:
+            raise OutputConversionError(f"output '{name}' of {self.owner}: {err}") from err
+
+
+def _resolve(eng: TypeEngine, t: Any) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """(to_python, to_literal) for hint ``t``: its transformer's when that takes ``t`` as is
+    (what the engine's dispatch finds), else the engine's own."""
+    transformer = eng.transformer_for(t)
+    if transformer.matches(t):
+        return transformer.to_python, transformer.to_literal
+    return eng.to_python, eng.to_literal
+
+
 def from_output_map(iface: PythonInterface, lm: literals_pb2.LiteralMap, raw_dir: Path) -> Any:
     """Python value(s) a call returns: None, one value, a tuple or the declared NamedTuple."""
     eng, ctx = engine(), transfer_context(raw_dir)

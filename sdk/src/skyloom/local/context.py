@@ -112,20 +112,20 @@ def render_decks(title: str, decks: list[Deck]) -> str:
 class ExecutionParameters:
     """The running attempt: ids, working directory, decks and checkpoint.
 
-    ``working_dir`` may be given as a string and ``checkpoint`` left out (then it is
-    ``working_dir/checkpoint``, restoring from ``prev_working_dir/checkpoint``): the local
-    executor builds one of these per attempt, and most attempts never look at a path.
+    The local executor passes ``run_dir`` instead of ``working_dir`` and ``checkpoint``: the
+    attempt's directory is then ``run_dir/node_id/attempt`` and the checkpoint restores from
+    the previous attempt's, both worked out only if the task asks (most never do).
     """
 
     __slots__ = (
         "_checkpoint",
-        "_prev_dir",
+        "_run_dir",
+        "_secrets",
         "_working_dir",
         "attempt",
         "decks",
         "execution_id",
         "node_id",
-        "secrets",
         "task_name",
     )
 
@@ -135,12 +135,12 @@ class ExecutionParameters:
         node_id: str,
         task_name: str,
         attempt: int,
-        working_dir: Path | str,
+        working_dir: Path | None = None,
         checkpoint: Checkpoint | None = None,
         decks: list[Deck] | None = None,
         secrets: Secrets | None = None,
         *,
-        prev_working_dir: Path | str | None = None,
+        run_dir: str = "",
     ) -> None:
         self.execution_id = execution_id
         self.node_id = node_id
@@ -148,9 +148,9 @@ class ExecutionParameters:
         self.attempt = attempt
         self._working_dir = working_dir
         self._checkpoint = checkpoint
-        self._prev_dir = prev_working_dir
+        self._run_dir = run_dir
         self.decks: list[Deck] = [] if decks is None else decks
-        self.secrets = Secrets() if secrets is None else secrets
+        self._secrets = secrets
 
     def __repr__(self) -> str:
         return (
@@ -162,22 +162,26 @@ class ExecutionParameters:
     @property
     def working_dir(self) -> Path:
         """This attempt's directory (not created until something is written there)."""
-        wd = self._working_dir
-        if isinstance(wd, Path):
-            return wd
-        self._working_dir = path = Path(wd)
-        return path
+        if self._working_dir is None:
+            self._working_dir = Path(f"{self._run_dir}/{self.node_id}/{self.attempt}")
+        return self._working_dir
 
     @property
     def checkpoint(self) -> Checkpoint:
         """Save here; ``restore()`` returns what the previous attempt saved."""
         if self._checkpoint is None:
-            prev = self._prev_dir
-            self._checkpoint = Checkpoint(
-                self.working_dir / "checkpoint",
-                Path(prev) / "checkpoint" if prev is not None else None,
-            )
+            prev = None
+            if self.attempt:
+                prev = Path(f"{self._run_dir}/{self.node_id}/{self.attempt - 1}/checkpoint")
+            self._checkpoint = Checkpoint(self.working_dir / "checkpoint", prev)
         return self._checkpoint
+
+    @property
+    def secrets(self) -> Secrets:
+        """The secrets the task asked for."""
+        if self._secrets is None:
+            self._secrets = Secrets()
+        return self._secrets
 
     @property
     def deck(self) -> Deck:

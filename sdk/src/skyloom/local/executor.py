@@ -427,12 +427,10 @@ class Executor:
                 lock.release()
 
     def params(self, task: Any, path: str, attempt: int) -> ExecutionParameters:
-        """An attempt's context; its directories are paths only, made when written to."""
-        node_dir = f"{self._run_dir}/{path}/"
+        """An attempt's context; its directories are worked out when asked for."""
         return ExecutionParameters(
-            self.execution_id, path, task.name, attempt, f"{node_dir}{attempt}",
-            prev_working_dir=f"{node_dir}{attempt - 1}" if attempt else None,
-        )  # fmt: skip
+            self.execution_id, path, task.name, attempt, run_dir=self._run_dir
+        )
 
     def again(self, failure: att.Failure, counts: list[int], retries: int) -> bool:
         """Whether a failed attempt is retried; ``counts`` is [user, system] failures so far."""

@@ -74,8 +74,7 @@ class _Items:
         self.stop = False
         self.listening = ex.config.on_event is not None
         self.events: collections.deque[NodeEvent] = collections.deque()
-        self.eng = engine()
-        self.ctx = transfer_context(ex.raw_dir)
+        self.conv = att.Conversions(task, engine(), transfer_context(ex.raw_dir))
 
     def lane(self, k: int) -> None:
         """Run items until none is left (in a worker thread)."""
@@ -112,11 +111,9 @@ class _Items:
             if self.listening:
                 self.event(path, "RUNNING", attempt)
             try:
-                kwargs = att.convert_inputs(task, literals, self.eng, self.ctx)
+                kwargs = self.conv.to_kwargs(literals)
                 result = base.copy().run(_call, task, kwargs, params)
-                out = att.output_literals(
-                    task.py_interface, result, self.eng, self.ctx, f"task {task.short_name}"
-                )
+                out = self.conv.to_literals(result)
             except Exception as exc:
                 f = att.classify(task, exc)
                 if ex.again(f, counts, self.spec.retries):

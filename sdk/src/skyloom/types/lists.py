@@ -26,6 +26,13 @@ class ListTransformer(TypeTransformer[list[object]]):
     def __init__(self, engine: Converter) -> None:
         self._engine = engine
 
+    def _element(self, item: TypeHint) -> Converter | TypeTransformer[object]:
+        """What converts the elements: the element type's transformer when it takes the hint
+        as is (found once per list, not per element: lists of a thousand scalars are common
+        map inputs), else the engine."""
+        transformer = self._engine.transformer_for(item)
+        return transformer if transformer.matches(item) else self._engine
+
     def matches(self, python_type: TypeHint) -> bool:
         return get_origin(python_type) is list and len(get_args(python_type)) == 1
 
@@ -40,13 +47,16 @@ class ListTransformer(TypeTransformer[list[object]]):
         if not isinstance(value, list):
             raise TypeTransformerError.for_value(type_name(python_type), value)
         item = _item_type(python_type)
-        out = literals_pb2.LiteralCollection()
+        convert = self._element(item).to_literal
+        out = literals_pb2.Literal()
+        out.collection.SetInParent()  # an empty list is an empty collection, not unset
+        literals = out.collection.literals
         for i, element in enumerate(value):
             try:
-                out.literals.append(self._engine.to_literal(element, item, ctx))
+                literals.append(convert(element, item, ctx))
             except TypeTransformerError as err:
                 raise err.at_index(i) from err
-        return literals_pb2.Literal(collection=out)
+        return out
 
     def to_python(
         self, literal: literals_pb2.Literal, python_type: TypeHint, ctx: TransferContext
@@ -54,10 +64,11 @@ class ListTransformer(TypeTransformer[list[object]]):
         if literal.WhichOneof("value") != "collection":
             raise TypeTransformerError(type_name(python_type), f"a {literal_kind(literal)} literal")
         item = _item_type(python_type)
+        convert = self._element(item).to_python
         out: list[object] = []
         for i, element in enumerate(literal.collection.literals):
             try:
-                out.append(self._engine.to_python(element, item, ctx))
+                out.append(convert(element, item, ctx))
             except TypeTransformerError as err:
                 raise err.at_index(i) from err
         return out

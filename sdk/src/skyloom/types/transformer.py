@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from skyloom.types.context import TransferContext
 from skyloom.types.errors import TypeTransformerError
@@ -76,3 +76,5 @@ class Converter(Protocol):
     ) -> object: ...
 
     def guess_python_type(self, literal_type: LiteralType) -> TypeHint: ...
+
+    def transformer_for(self, python_type: TypeHint) -> TypeTransformer[Any]: ...
