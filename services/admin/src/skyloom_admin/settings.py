@@ -63,6 +63,10 @@ class AdminSection(_Section):
     domains: tuple[str, ...] = ("development", "staging", "production")
     statement_timeout_seconds: float = Field(default=10.0, gt=0)
     max_inline_data_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Work items go to subjects skyloom.work.<0..work_shards-1>, by a hash of the execution.
+    work_shards: int = Field(default=1, ge=1, le=1024)
+    # Webhook notifications to loopback, private or link-local addresses (off: SSRF guard).
+    allow_private_webhooks: bool = False
     version: str = "0.1.0"
     build: str = "dev"
     defaults: DefaultAttributes = DefaultAttributes()

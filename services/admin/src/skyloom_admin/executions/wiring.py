@@ -39,10 +39,14 @@ def plane_for(ctx: AppContext) -> ExecutionPlane:
         ctx.pool,
         ctx.data,
         schema=settings.admin.schema_name,
-        config=ExecutionConfig(max_inline_bytes=settings.admin.max_inline_data_bytes),
+        config=ExecutionConfig(
+            max_inline_bytes=settings.admin.max_inline_data_bytes,
+            work_shards=settings.admin.work_shards,
+        ),
         entities=PostgresEntities(),
         attributes=ManagerAttributes(ctx.attributes),
         registry=ctx.runtime.registry,
+        allow_private_webhooks=settings.admin.allow_private_webhooks,
     )
     plane.owner = ctx
     _PLANES[id(ctx)] = plane
