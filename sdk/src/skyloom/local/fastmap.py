@@ -7,11 +7,13 @@ someone listens. What it saves is the per-item machinery of the general path: an
 a hand-off to a thread and back, and a LiteralMap in and out.
 
 Concurrency: one lane starts; whenever every lane has been on its current item for longer than
-``GROW_AFTER`` (a blocking or slow body), the lanes double, up to the map's ``concurrency`` and
-the executor's pool size. Fast items thus run in one tight loop, while slow ones still overlap
-as they do on the general path. Used only for sync tasks without a timeout (an attempt that may
-be abandoned needs a thread of its own), without caching (the per-key locks live on the loop)
-and without the executor's ``max_parallelism`` (a lane would hold a slot across many items).
+``GROW_AFTER`` at two looks in a row (a blocking or slow body), the lanes double, up to the
+map's ``concurrency`` and the executor's pool size. Fast items thus run in one tight loop, while
+slow ones still overlap as they do on the general path.
+
+Used only for sync tasks without a timeout (an attempt that may be abandoned needs a thread of
+its own), without caching (the per-key locks live on the loop) and without the executor's
+``max_parallelism`` (a lane would hold a slot across many items).
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ from skyloom_idl.core import literals_pb2, workflow_pb2
 if TYPE_CHECKING:
     from skyloom.local.executor import Executor, NodeEvent, TaskSpec
 
-GROW_AFTER = 0.002
-"""Seconds every lane must have spent on its current item before more lanes start."""
+GROW_AFTER = 0.01
+"""Seconds every lane must have spent on its current item before more lanes start. Long
+enough that a descheduled thread or a GC pause on a busy machine rarely counts as a blocked
+body (needless lanes only contend for the GIL), short beside anything that truly blocks."""
 
 Outcome = list[literals_pb2.Literal] | BaseException
 
@@ -176,23 +180,23 @@ async def run_items(
         lanes.add(asyncio.wrap_future(pool.submit(contextvars.copy_context().run, items.lane, k)))
 
     add_lane()
+    seen: list[float] = []  # start times of the stuck items at the last look
     try:
         while lanes:
-            done, lanes = await asyncio.wait(lanes, timeout=GROW_AFTER)
+            done, lanes = await asyncio.wait(lanes, timeout=GROW_AFTER / 2)
             items.flush()
             for lane in done:
                 lane.result()  # an error here is the SDK's own: let it surface
             now = time.monotonic()
             busy = [s for s in items.started if s is not None]
-            if (
-                lanes
-                and len(items.started) < cap
-                and items.claimed < n
-                and len(busy) == len(lanes)
-                and all(now - s >= GROW_AFTER for s in busy)
-            ):
+            stuck = len(busy) == len(lanes) and all(now - s >= GROW_AFTER for s in busy)
+            # Stuck at two looks in a row on the same items: a pause of the whole process
+            # (GC, the machine) ends between looks, a blocked body does not.
+            if stuck and busy == seen and len(items.started) < cap and items.claimed < n:
                 for _ in range(min(len(items.started), cap - len(items.started))):
                     add_lane()
+                busy = []
+            seen = busy if stuck else []
     finally:
         items.stop = True  # cancelled: lanes finish their current item and stop
         items.flush()
