@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from skyloom._engine import engine, transfer_context
 from skyloom.local import attempt as att
-from skyloom.local.context import set_context
+from skyloom.local.context import ExecutionParameters, set_context
 from skyloom_idl.core import literals_pb2, workflow_pb2
 
 if TYPE_CHECKING:
@@ -78,6 +78,7 @@ class _Items:
         self.stop = False
         self.listening = ex.config.on_event is not None
         self.events: collections.deque[NodeEvent] = collections.deque()
+        self.run_dir = str(ex.run_dir)
         self.conv = att.Conversions(task, engine(), transfer_context(ex.raw_dir))
 
     def lane(self, k: int) -> None:
@@ -105,21 +106,24 @@ class _Items:
     def item(self, i: int, base: contextvars.Context) -> Outcome:
         ex, task = self.ex, self.task
         path = f"{self.path}.{i}"
-        literals = dict(self.fixed)
+        literals = self.fixed.copy()
         for var, column in self.mapped:
             literals[var] = column[i]
-        counts = [0, 0]
+        counts: list[int] | None = None
         attempt = 0
         while True:
-            params = ex.params(task, path, attempt)
+            params = ExecutionParameters(
+                ex.execution_id, path, task.name, attempt, run_dir=self.run_dir
+            )
             if self.listening:
                 self.event(path, "RUNNING", attempt)
             try:
                 kwargs = self.conv.to_kwargs(literals)
-                result = base.copy().run(_call, task, kwargs, params)
+                result = base.copy().run(_call, task.execute, kwargs, params)
                 out = self.conv.to_literals(result)
             except Exception as exc:
                 f = att.classify(task, exc)
+                counts = counts or [0, 0]
                 if ex.again(f, counts, self.spec.retries):
                     if self.listening:
                         self.event(path, "RETRYING", attempt, f.message)
@@ -128,9 +132,12 @@ class _Items:
                 if self.listening:
                     self.event(path, "FAILED", attempt, f.message)
                 return att.attempt_error(task, path, attempt, f)
-            deck = att.write_deck(params, params.working_dir) if params.decks else None
-            if deck is not None:
-                ex.decks[path] = deck
+            if params.decks:
+                deck = att.write_deck(params, params.working_dir)
+                if deck is not None:
+                    ex.decks[path] = deck
+            else:
+                deck = None
             if self.listening:
                 self.event(path, "SUCCEEDED", attempt, deck=deck)
             return out
@@ -145,9 +152,9 @@ class _Items:
                 on_event(ev)
 
 
-def _call(task: Any, kwargs: dict[str, Any], params: Any) -> Any:
+def _call(execute: Any, kwargs: dict[str, Any], params: ExecutionParameters) -> Any:
     set_context(params)  # in a copy of the lane's context: nothing leaks to the next item
-    return task.execute(**kwargs)
+    return execute(**kwargs)
 
 
 async def run_items(
