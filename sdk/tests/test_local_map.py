@@ -193,3 +193,43 @@ def test_slow_items_do_not_hold_up_fast_ones() -> None:
 
     assert map_task(item)(x=list(range(10))) == list(range(10))
     assert released == [True]  # the others ran while item 0 waited
+
+
+def test_items_may_return_several_outputs_or_none() -> None:
+    @task
+    def split(x: int) -> tuple[int, str]:
+        return x * 2, f"#{x}"
+
+    @task
+    def nothing(x: int) -> None:
+        return None
+
+    @workflow
+    def wf(xs: list[int]) -> tuple[list[int], list[str]]:
+        map_task(nothing)(x=xs)
+        return map_task(split)(x=xs)
+
+    assert wf(xs=[1, 2]) == ([2, 4], ["#1", "#2"])
+
+
+def test_items_that_run_workflows_with_parallel_nodes_do_not_starve() -> None:
+    outer = threading.Barrier(3, timeout=5)
+
+    @task
+    def side(x: int, tag: str) -> str:
+        return f"{tag}{x}"
+
+    @task
+    def join(a: str, b: str) -> str:
+        return a + b
+
+    @workflow
+    def pair(x: int) -> str:
+        return join(a=side(x=x, tag="a"), b=side(x=x, tag="b"))
+
+    @task
+    def nested(x: int) -> str:
+        outer.wait()  # three items at once, each then runs a workflow of its own
+        return pair(x=x)
+
+    assert map_task(nested)(x=[1, 2, 3]) == ["a1b1", "a2b2", "a3b3"]
