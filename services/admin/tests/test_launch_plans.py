@@ -1,5 +1,5 @@
-"""Launch plans: input and schedule validation, immutability, one active version, the entity
-event in the outbox and on SKYLOOM_ENTITIES."""
+"""Launch plans: input, schedule and trigger validation, immutability, one active version,
+trigger cycles refused at activation, the entity event in the outbox and on SKYLOOM_ENTITIES."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 
 from skyloom_common.errors import AlreadyExists, InvalidArgument, NotFound
 from skyloom_idl.admin import launch_plan_pb2 as lp
-from skyloom_idl.admin import schedule_pb2
-from skyloom_idl.core import identifier_pb2, interface_pb2, literals_pb2
+from skyloom_idl.admin import schedule_pb2, trigger_pb2
+from skyloom_idl.core import execution_pb2, identifier_pb2, interface_pb2, literals_pb2
 from skyloom_idl.event import entity_pb2
 
 from .conftest import (
@@ -317,3 +317,91 @@ async def test_list_launch_plans_by_state_and_schedule(admin: Running, workflow:
     )
     assert isinstance(error, InvalidArgument)
     assert error.field_paths == ("filter_by[0].values[0]",)
+
+
+def after(upstream: str) -> trigger_pb2.Trigger:
+    """Fires when an execution of launch plan ``upstream`` (same project and domain) succeeds."""
+    return trigger_pb2.Trigger(
+        name=f"after-{upstream}",
+        on_execution=trigger_pb2.ExecutionTrigger(
+            launch_plan=identifier_pb2.NamedEntityIdentifier(
+                project="proj", domain="development", name=upstream
+            ),
+            phases=[execution_pb2.WorkflowExecution.Phase.PHASE_SUCCEEDED],
+        ),
+    )
+
+
+async def triggered(admin: Running, name: str, *triggers: trigger_pb2.Trigger) -> None:
+    fixed = literals_pb2.LiteralMap(literals={"x": integer(1)})
+    request = plan(fixed_inputs=fixed, triggers=triggers)
+    request.id.name = name
+    assert (await admin.stub.CreateLaunchPlan(request)).created
+
+
+async def activate(admin: Running, name: str) -> lp.UpdateLaunchPlanResponse:
+    id = ident(RT.RESOURCE_TYPE_LAUNCH_PLAN, name)
+    response: lp.UpdateLaunchPlanResponse = await admin.stub.UpdateLaunchPlan(
+        lp.UpdateLaunchPlanRequest(id=id, state=State.STATE_ACTIVE)
+    )
+    return response
+
+
+async def test_invalid_trigger_is_refused_with_its_path(admin: Running, workflow: None) -> None:
+    bad = after("a")
+    bad.on_execution.ClearField("phases")
+    bad.bindings.add(input="y", constant=integer(2))
+    fixed = literals_pb2.LiteralMap(literals={"x": integer(1)})
+    error = await fails(admin.stub.CreateLaunchPlan(plan(fixed_inputs=fixed, triggers=[bad])))
+    assert isinstance(error, InvalidArgument)
+    assert error.field_paths == (
+        "spec.triggers[0].on_execution.phases",
+        "spec.triggers[0].bindings[0].input",
+    )
+    assert await admin.count("launch_plans") == 0
+
+
+async def test_activation_closing_a_trigger_cycle_is_refused(
+    admin: Running, workflow: None
+) -> None:
+    # a runs after c, b after a: the chain c → a → b is fine while c is inactive.
+    await triggered(admin, "a", after("c"))
+    await triggered(admin, "b", after("a"))
+    await triggered(admin, "c", after("b"))
+    for name in ("a", "b"):
+        assert (await activate(admin, name)).launch_plan.closure.state == State.STATE_ACTIVE
+    outbox = await admin.count("outbox")
+
+    error = await fails(activate(admin, "c"))
+    assert isinstance(error, InvalidArgument)
+    assert error.field_paths == ("spec.triggers[0].on_execution.launch_plan",)
+    loop = "proj/development/c → proj/development/a → proj/development/b → proj/development/c"
+    assert f"trigger cycle: {loop}" in str(error)
+    assert await admin.count("launch_plans", "state = 2") == 2
+    assert await admin.count("launch_plans", "name = 'c' AND state = 2") == 0
+    assert await admin.count("launch_plan_revisions", "name = 'c'") == 0
+    assert await admin.count("outbox") == outbox
+
+    # Once b is inactive the chain is open again and c activates.
+    await admin.stub.UpdateLaunchPlan(
+        lp.UpdateLaunchPlanRequest(
+            id=ident(RT.RESOURCE_TYPE_LAUNCH_PLAN, "b"), state=State.STATE_INACTIVE
+        )
+    )
+    assert (await activate(admin, "c")).launch_plan.closure.state == State.STATE_ACTIVE
+
+
+async def test_concurrent_activations_cannot_close_a_cycle_together(
+    admin: Running, workflow: None
+) -> None:
+    # Each alone is fine; both active would be a loop. Different names take different
+    # per-name locks, so only the trigger-graph lock keeps both from passing the check.
+    await triggered(admin, "ping", after("pong"))
+    await triggered(admin, "pong", after("ping"))
+    results = await asyncio.gather(
+        activate(admin, "ping"), activate(admin, "pong"), return_exceptions=True
+    )
+    refused = [r for r in results if isinstance(r, BaseException)]
+    assert len(refused) == 1
+    assert await admin.count("launch_plans", "state = 2") == 1
+    assert await admin.count("outbox") == 1

@@ -1,17 +1,23 @@
-"""Sans-I/O parts of the registry: diffs, reference walking, schedule rules."""
+"""Sans-I/O parts of the registry: diffs, reference walking, launch plan schedules and
+triggers (the shared rules of skyloom_core.schedules, as admin reports them)."""
 
 from __future__ import annotations
 
 import pytest
 
 from skyloom_admin.registry.diff import describe_diff, field_diff
+from skyloom_admin.registry.launch_plans import (
+    has_execution_triggers,
+    trigger_cycles,
+    validate_spec,
+)
 from skyloom_admin.registry.references import references_of
-from skyloom_admin.registry.schedules import validate_schedule
-from skyloom_idl.admin import schedule_pb2
-from skyloom_idl.core import identifier_pb2, interface_pb2, tasks_pb2, types_pb2
+from skyloom_idl.admin import launch_plan_pb2 as lp
+from skyloom_idl.admin import schedule_pb2, trigger_pb2
+from skyloom_idl.core import execution_pb2, identifier_pb2, interface_pb2, literals_pb2, tasks_pb2
 from skyloom_idl.core import workflow_pb2 as wf
 
-from .conftest import DATETIME, INT, variables
+from .conftest import DATETIME, INT, STR, variables
 
 
 def test_diff_names_leaves_map_keys_and_list_items() -> None:
@@ -68,9 +74,27 @@ def test_references_are_found_in_branches_arrays_and_the_failure_node() -> None:
     assert [r.name for r in refs.launch_plans] == ["lp"]
 
 
-INPUTS: interface_pb2.VariableMap = variables(x=INT, when=DATETIME)
+INTERFACE = interface_pb2.TypedInterface(inputs=variables(x=INT, when=DATETIME))
 Cron = schedule_pb2.CronSchedule
 Rate = schedule_pb2.FixedRate
+FIXED_X = literals_pb2.LiteralMap(
+    literals={
+        "x": literals_pb2.Literal(
+            scalar=literals_pb2.Scalar(primitive=literals_pb2.Primitive(integer=1))
+        )
+    }
+)
+
+
+def _spec(schedule: schedule_pb2.Schedule, *fixed: str) -> lp.LaunchPlanSpec:
+    spec = lp.LaunchPlanSpec(schedule=schedule, fixed_inputs=FIXED_X)
+    for name in fixed:
+        spec.fixed_inputs.literals[name].scalar.primitive.datetime.seconds = 1
+    return spec
+
+
+def _found(spec: lp.LaunchPlanSpec) -> list[tuple[str, str]]:
+    return [(v.field, v.description) for v in validate_spec(spec, INTERFACE)]
 
 
 @pytest.mark.parametrize(
@@ -78,42 +102,143 @@ Rate = schedule_pb2.FixedRate
     [
         schedule_pb2.Schedule(cron=Cron(expression="*/15 2-4 * * mon-fri")),
         schedule_pb2.Schedule(cron=Cron(expression="@hourly", time_zone="Europe/Berlin")),
+        schedule_pb2.Schedule(cron=Cron(expression="0 0 L * *")),
         schedule_pb2.Schedule(rate=Rate(value=90, unit=Rate.UNIT_MINUTE)),
         schedule_pb2.Schedule(cron=Cron(expression="@daily"), kickoff_time_input_arg="when"),
     ],
 )
 def test_valid_schedules(schedule: schedule_pb2.Schedule) -> None:
-    assert validate_schedule(schedule, "s", inputs=INPUTS, fixed=frozenset()) == []
+    assert _found(_spec(schedule, *([] if schedule.kickoff_time_input_arg else ["when"]))) == []
 
 
 @pytest.mark.parametrize(
-    ("schedule", "fixed", "path"),
+    ("schedule", "fixed", "path", "message"),
     [
-        (schedule_pb2.Schedule(), (), "s"),
-        (schedule_pb2.Schedule(cron=Cron(expression="0 0 * * * *")), (), "s.cron.expression"),
-        (schedule_pb2.Schedule(cron=Cron(expression="0 0 * *\x00 *")), (), "s.cron.expression"),
+        (
+            schedule_pb2.Schedule(),
+            (),
+            "spec.schedule",
+            "a schedule needs a cron expression or a rate",
+        ),
+        (
+            schedule_pb2.Schedule(cron=Cron(expression="0 0 * * * *")),
+            (),
+            "spec.schedule.cron.expression",
+            "needs five fields (minute hour day-of-month month day-of-week) or an alias",
+        ),
+        (
+            schedule_pb2.Schedule(cron=Cron(expression="0 0 * *\x00 *")),
+            (),
+            "spec.schedule.cron.expression",
+            "invalid cron expression '0 0 * *\\x00 *'",
+        ),
+        (
+            schedule_pb2.Schedule(cron=Cron(expression="H * * * *")),
+            (),
+            "spec.schedule.cron.expression",
+            "invalid cron expression 'H * * * *'",
+        ),
+        (
+            schedule_pb2.Schedule(cron=Cron(expression="0 0 30 2 *")),
+            (),
+            "spec.schedule.cron.expression",
+            "cron expression '0 0 30 2 *' never fires",
+        ),
         (
             schedule_pb2.Schedule(cron=Cron(expression="@daily", time_zone="UTC+99")),
             (),
-            "s.cron.time_zone",
+            "spec.schedule.cron.time_zone",
+            "unknown time zone 'UTC+99'; use an IANA name",
         ),
-        (schedule_pb2.Schedule(rate=Rate(value=1, unit=Rate.UNIT_UNSPECIFIED)), (), "s.rate.unit"),
+        (
+            schedule_pb2.Schedule(rate=Rate(value=0, unit=Rate.UNIT_HOUR)),
+            (),
+            "spec.schedule.rate.value",
+            "must be at least 1",
+        ),
+        (
+            schedule_pb2.Schedule(rate=Rate(value=1, unit=Rate.UNIT_UNSPECIFIED)),
+            (),
+            "spec.schedule.rate.unit",
+            "must be MINUTE, HOUR or DAY",
+        ),
         (
             schedule_pb2.Schedule(cron=Cron(expression="@daily"), kickoff_time_input_arg="when"),
             ("when",),
-            "s.kickoff_time_input_arg",
+            "spec.schedule.kickoff_time_input_arg",
+            "input 'when' is fixed by the launch plan",
         ),
     ],
 )
 def test_invalid_schedules(
-    schedule: schedule_pb2.Schedule, fixed: tuple[str, ...], path: str
+    schedule: schedule_pb2.Schedule, fixed: tuple[str, ...], path: str, message: str
 ) -> None:
-    found = validate_schedule(schedule, "s", inputs=INPUTS, fixed=frozenset(fixed))
-    assert [v.field for v in found] == [path]
+    found = _found(_spec(schedule, *(fixed or ("when",))))
+    assert found == [(path, message)]
 
 
 def test_kickoff_input_of_another_type() -> None:
-    inputs = variables(when=types_pb2.LiteralType(simple=types_pb2.SimpleType.SIMPLE_TYPE_STRING))
+    interface = interface_pb2.TypedInterface(inputs=variables(when=STR))
     schedule = schedule_pb2.Schedule(cron=Cron(expression="@daily"), kickoff_time_input_arg="when")
-    found = validate_schedule(schedule, "s", inputs=inputs, fixed=frozenset())
-    assert [v.description for v in found] == ["input 'when' is not a datetime"]
+    found = validate_spec(lp.LaunchPlanSpec(schedule=schedule), interface)
+    assert [(v.field, v.description) for v in found] == [
+        ("spec.schedule.kickoff_time_input_arg", "input 'when' is not a datetime")
+    ]
+
+
+def _on(name: str, upstream: str, project: str = "p") -> trigger_pb2.Trigger:
+    return trigger_pb2.Trigger(
+        name=name,
+        on_execution=trigger_pb2.ExecutionTrigger(
+            launch_plan=identifier_pb2.NamedEntityIdentifier(
+                project=project, domain="d", name=upstream
+            ),
+            phases=[execution_pb2.WorkflowExecution.Phase.PHASE_SUCCEEDED],
+        ),
+    )
+
+
+def test_triggers_use_the_shared_rules_and_bind_workflow_inputs() -> None:
+    spec = lp.LaunchPlanSpec(fixed_inputs=FIXED_X)
+    spec.triggers.append(_on("up", "a"))
+    spec.triggers.append(_on("up", "b"))  # duplicate name
+    spec.triggers.append(trigger_pb2.Trigger(name="msg", on_message={"subject": "a.b"}))
+    spec.triggers.append(trigger_pb2.Trigger(name="none"))
+    bound = spec.triggers.add(name="bound", on_message={"subject": "go"})
+    bound.bindings.add(input="nope", message_value="v")
+    bound.bindings.add(input="x", message_value="v")
+    bound.bindings.add(input="when", upstream_output="o")
+    bound.bindings.add(message_value="v")
+    assert _found(spec) == [
+        ("spec.triggers[1].name", "duplicate trigger name 'up'"),
+        ("spec.triggers[2].on_message.subject", "must match [A-Za-z0-9_-]+"),
+        ("spec.triggers[3]", "a trigger needs on_execution or on_message"),
+        ("spec.triggers[4].bindings[2].upstream_output", "only for execution triggers"),
+        ("spec.triggers[4].bindings[3].input", "names an input"),
+        ("spec.triggers[4].bindings[0].input", "the workflow has no input 'nope'"),
+        ("spec.triggers[4].bindings[1].input", "input 'x' is fixed"),
+    ]
+
+
+def test_trigger_cycles_name_the_loop() -> None:
+    def stored(*triggers: trigger_pb2.Trigger) -> bytes:
+        return lp.LaunchPlanSpec(triggers=triggers).SerializeToString()
+
+    c = lp.LaunchPlanSpec(triggers=[_on("other", "x", project="q"), _on("after-b", "b")])
+    c_id = identifier_pb2.Identifier(project="p", domain="d", name="c", version="v1")
+    assert has_execution_triggers(c)
+    on_message = trigger_pb2.Trigger(name="m", on_message={"subject": "go"})
+    assert not has_execution_triggers(lp.LaunchPlanSpec(triggers=[on_message]))
+    chain = {("p", "d", "a"): stored(_on("after-c", "c")), ("p", "d", "b"): stored(_on("t", "a"))}
+    found = trigger_cycles(c_id, c, chain)
+    assert [(v.field, v.description) for v in found] == [
+        (
+            "spec.triggers[1].on_execution.launch_plan",
+            "trigger cycle: p/d/c → p/d/a → p/d/b → p/d/c",
+        )
+    ]
+    assert trigger_cycles(c_id, c, {("p", "d", "b"): stored(_on("t", "a"))}) == []
+    itself = lp.LaunchPlanSpec(triggers=[_on("again", "c")])
+    assert [v.description for v in trigger_cycles(c_id, itself, {})] == [
+        "trigger cycle: p/d/c → p/d/c"
+    ]

@@ -6,27 +6,35 @@ Checks, each reported with its field path under ``spec.``:
   default (if any) must be a value of that type;
 - ``fixed_inputs.literals["x"]``: an input of the workflow, a value of its type, and not also
   a default input (a fixed input cannot be overridden);
-- ``schedule``: see :mod:`.schedules`; a scheduled launch plan binds every required input
-  (other than the kickoff-time input);
-- ``triggers[i]``, ``notifications[i]``, ``labels``, ``annotations``, ``description``.
+- ``schedule``: :func:`skyloom_core.schedules.validate_schedule` (the scheduler's own rules,
+  ADR 0110); a scheduled launch plan binds every required input (other than the kickoff-time
+  input);
+- ``triggers[i]``: :func:`skyloom_core.schedules.validate_triggers`, and each binding sets an
+  input of the workflow that is not fixed;
+- ``notifications[i]``, ``labels``, ``annotations``, ``description``.
+
+At activation, :func:`trigger_cycles` refuses an execution trigger that would close a cycle
+among the active launch plans (ADR 0114).
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
 
-from skyloom_admin.registry.schedules import validate_schedule
-from skyloom_admin.validation import check_labels, check_text
+from skyloom_admin.validation import check_labels, check_text, violations_of
 from skyloom_common.errors import FieldViolation
+from skyloom_core.schedules import (
+    NamedKey,
+    find_trigger_cycles,
+    validate_schedule,
+    validate_triggers,
+)
 from skyloom_core.types import is_castable, type_name
 from skyloom_core.validation import key_path, validate_literal
 from skyloom_idl.admin import launch_plan_pb2
-from skyloom_idl.core import interface_pb2
+from skyloom_idl.core import identifier_pb2, interface_pb2
 
-__all__ = ["expected_inputs", "validate_spec"]
-
-_TRIGGER_NAME = re.compile(r"[a-z0-9-]{1,63}\Z")
-_SUBJECT = re.compile(r"[A-Za-z0-9_-]{1,128}\Z")
+__all__ = ["expected_inputs", "has_execution_triggers", "trigger_cycles", "validate_spec"]
 
 
 def expected_inputs(
@@ -91,31 +99,43 @@ def _defaults(
     return out
 
 
-def _triggers(
+def _trigger_bindings(
     spec: launch_plan_pb2.LaunchPlanSpec, inputs: interface_pb2.VariableMap
 ) -> list[FieldViolation]:
+    # The shared rules (validate_triggers) check the bindings' shape; only admin knows the
+    # workflow's inputs and the launch plan's fixed inputs.
     out: list[FieldViolation] = []
-    seen: set[str] = set()
     for i, trigger in enumerate(spec.triggers):
-        where = f"spec.triggers[{i}]"
-        if not _TRIGGER_NAME.match(trigger.name) or trigger.name in seen:
-            out.append(FieldViolation(f"{where}.name", "must be unique and match [a-z0-9-]{1,63}"))
-        seen.add(trigger.name)
-        source = trigger.WhichOneof("source")
-        if source is None:
-            out.append(FieldViolation(where, "needs on_execution or on_message"))
-        elif source == "on_message" and not _SUBJECT.match(trigger.on_message.subject):
-            out.append(FieldViolation(f"{where}.on_message.subject", "must match [A-Za-z0-9_-]+"))
-        elif source == "on_execution" and not trigger.on_execution.phases:
-            out.append(FieldViolation(f"{where}.on_execution.phases", "at least one phase"))
         for j, binding in enumerate(trigger.bindings):
+            where = f"spec.triggers[{i}].bindings[{j}].input"
+            if not binding.input:
+                continue  # reported by validate_triggers
             if binding.input not in inputs.variables:
-                out.append(
-                    FieldViolation(f"{where}.bindings[{j}].input", f"no input {binding.input!r}")
-                )
+                out.append(FieldViolation(where, f"the workflow has no input {binding.input!r}"))
             elif binding.input in spec.fixed_inputs.literals:
-                out.append(FieldViolation(f"{where}.bindings[{j}].input", "is a fixed input"))
+                out.append(FieldViolation(where, f"input {binding.input!r} is fixed"))
     return out
+
+
+def has_execution_triggers(spec: launch_plan_pb2.LaunchPlanSpec) -> bool:
+    """Whether activating ``spec`` adds edges to the trigger graph (and so could close a cycle)."""
+    return any(t.WhichOneof("source") == "on_execution" for t in spec.triggers)
+
+
+def trigger_cycles(
+    id: identifier_pb2.Identifier,
+    spec: launch_plan_pb2.LaunchPlanSpec,
+    active: Mapping[NamedKey, bytes],
+) -> list[FieldViolation]:
+    """A violation at ``spec.triggers[i].on_execution.launch_plan`` for each execution trigger
+    of ``spec`` that would close a cycle once ``id`` is active; ``active`` holds the stored
+    specs of every other active launch plan with triggers, by name."""
+    others = {
+        key: launch_plan_pb2.LaunchPlanSpec.FromString(stored).triggers
+        for key, stored in active.items()
+    }
+    key = (id.project, id.domain, id.name)
+    return violations_of(find_trigger_cycles(key, spec.triggers, others, "spec.triggers"))
 
 
 def _notifications(spec: launch_plan_pb2.LaunchPlanSpec) -> list[FieldViolation]:
@@ -142,7 +162,9 @@ def validate_spec(
     out = _defaults(spec, inputs)
     if spec.HasField("schedule"):
         fixed = frozenset(spec.fixed_inputs.literals)
-        out += validate_schedule(spec.schedule, "spec.schedule", inputs=inputs, fixed=fixed)
+        out += violations_of(
+            validate_schedule(spec.schedule, "spec.schedule", inputs=inputs, fixed=fixed)
+        )
         kickoff = spec.schedule.kickoff_time_input_arg
         params = expected_inputs(spec, workflow).parameters
         unbound = sorted(n for n, p in params.items() if p.required and n != kickoff)
@@ -153,7 +175,8 @@ def validate_spec(
                     f"a scheduled launch plan must bind every required input; unbound: {unbound}",
                 )
             )
-    out += _triggers(spec, inputs)
+    out += violations_of(validate_triggers(spec.triggers, "spec.triggers"))
+    out += _trigger_bindings(spec, inputs)
     out += _notifications(spec)
     out += check_labels(spec.labels.values, "spec.labels")
     out += check_text(spec.description, "spec.description", limit=4096)

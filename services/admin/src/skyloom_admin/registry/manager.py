@@ -9,7 +9,7 @@ registered in the same project and domain, and stored with their compiled closur
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -18,13 +18,19 @@ from google.protobuf.message import Message
 from skyloom_admin.projects.manager import ProjectManager
 from skyloom_admin.registry.convert import announce, launch_plan_of, lp_interface
 from skyloom_admin.registry.diff import describe_diff
-from skyloom_admin.registry.launch_plans import expected_inputs, validate_spec
+from skyloom_admin.registry.launch_plans import (
+    expected_inputs,
+    has_execution_triggers,
+    trigger_cycles,
+    validate_spec,
+)
 from skyloom_admin.registry.references import references_of
 from skyloom_admin.registry.repository import (
     EntityRow,
     LaunchPlanRow,
     RegistryRepository,
     Table,
+    VetActivation,
 )
 from skyloom_admin.validation import violations_of
 from skyloom_common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound
@@ -427,10 +433,25 @@ class RegistryManager:
     async def update_launch_plan(
         self, id: identifier_pb2.Identifier, state: int
     ) -> launch_plan_pb2.LaunchPlan:
+        """Activate or deactivate one version (ADR 0094). An activation whose execution
+        triggers would close a cycle among the active launch plans is ``INVALID_ARGUMENT`` at
+        ``spec.triggers[i].on_execution.launch_plan``, naming the loop; nothing is written."""
         _raise(violations_of(validate_identifier(id, "id")), "id")
         if state not in (State.STATE_ACTIVE, State.STATE_INACTIVE):
             _raise([FieldViolation("state", "must be STATE_ACTIVE or STATE_INACTIVE")], "state")
-        row = await self._repo.set_launch_plan_state(id, state, announce)
+        vet: VetActivation | None = None
+        if state == State.STATE_ACTIVE:
+            # A version's spec never changes, so reading it before the transaction is safe.
+            stored = await self._repo.get_launch_plan(id)
+            if stored is None:
+                raise NotFound(f"launch plan {id_key(id)} is not registered", resource=id_key(id))
+            spec = launch_plan_pb2.LaunchPlanSpec.FromString(stored.spec)
+            if has_execution_triggers(spec):
+
+                def vet(active: Mapping[tuple[str, str, str], bytes]) -> None:
+                    _raise(trigger_cycles(id, spec, active), "activation", "TRIGGER_CYCLE")
+
+        row = await self._repo.set_launch_plan_state(id, state, announce, vet)
         if row is None:
             raise NotFound(f"launch plan {id_key(id)} is not registered", resource=id_key(id))
         return launch_plan_of(row)

@@ -6,7 +6,7 @@ manager compares digests. Activation runs in one transaction with the outbox row
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
@@ -27,6 +27,7 @@ __all__ = [
     "PostgresRegistry",
     "RegistryRepository",
     "Table",
+    "VetActivation",
 ]
 
 Table = Literal["tasks", "workflows", "launch_plans"]
@@ -84,6 +85,9 @@ class LaunchPlanRow:
 # (changed launch plan row, revision) -> (subject, payload, msg_id) of the outbox message.
 Announce = Callable[[LaunchPlanRow, int, int], tuple[str, bytes, str]]
 Enqueue = Callable[[Connection, str, bytes, str], Awaitable[bool]]
+# Stored specs of the other active launch plans with triggers, by (project, domain, name);
+# raises to refuse the activation.
+VetActivation = Callable[[Mapping[tuple[str, str, str], bytes]], None]
 
 
 class RegistryRepository(Protocol):
@@ -143,7 +147,11 @@ class RegistryRepository(Protocol):
     ) -> tuple[Sequence[LaunchPlanRow], str]: ...
 
     async def set_launch_plan_state(
-        self, id: identifier_pb2.Identifier, state: int, announce: Announce
+        self,
+        id: identifier_pb2.Identifier,
+        state: int,
+        announce: Announce,
+        vet: VetActivation | None = None,
     ) -> LaunchPlanRow | None: ...
 
 
@@ -360,11 +368,18 @@ class PostgresRegistry:
         return [_launch_plan(r) for r in rows], token
 
     async def set_launch_plan_state(
-        self, id: identifier_pb2.Identifier, state: int, announce: Announce
+        self,
+        id: identifier_pb2.Identifier,
+        state: int,
+        announce: Announce,
+        vet: VetActivation | None = None,
     ) -> LaunchPlanRow | None:
         """Activate (deactivating the previous active version) or deactivate ``id``, bump the
         name's revision and enqueue ``announce(...)``'s message, in one transaction.
-        Setting the current state changes nothing and enqueues nothing. None: unknown id."""
+        Setting the current state changes nothing and enqueues nothing. None: unknown id.
+
+        With ``vet``, an activation first takes the trigger-graph lock and calls ``vet`` with
+        the other active launch plans' specs; if it raises, nothing is written."""
         async with transaction(self._pool) as conn:
             lock = f"lp:{id.project}/{id.domain}/{id.name}"
             await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", lock)
@@ -377,6 +392,8 @@ class PostgresRegistry:
                 state == State.STATE_INACTIVE and record["state"] != State.STATE_ACTIVE
             ):
                 return _launch_plan(record)
+            if state == State.STATE_ACTIVE and vet is not None:
+                vet(await _active_trigger_specs(conn, id))
             if state == State.STATE_ACTIVE:
                 await conn.execute(
                     "UPDATE launch_plans SET state = 1, updated_at = now() WHERE project = $1"
@@ -404,3 +421,21 @@ class PostgresRegistry:
             subject, payload, msg_id = announce(row, int(revision), state)
             await self._enqueue(conn, subject, payload, msg_id)
         return row
+
+
+async def _active_trigger_specs(
+    conn: Connection, id: identifier_pb2.Identifier
+) -> dict[tuple[str, str, str], bytes]:
+    # The per-name lock serializes activations of one name only; a cycle can be closed by two
+    # activations of different names at once (A on B, B on A), so every activation that adds
+    # trigger edges also serializes on one lock for the whole graph. READ COMMITTED: the
+    # query below, run after the lock, sees what the previous holder committed.
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "lp-triggers")
+    records = await conn.fetch(
+        "SELECT project, domain, name, spec FROM launch_plans WHERE state = 2 AND has_triggers"
+        " AND NOT (project = $1 AND domain = $2 AND name = $3)",
+        id.project,
+        id.domain,
+        id.name,
+    )
+    return {(r["project"], r["domain"], r["name"]): r["spec"] for r in records}
