@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import os
-import threading
 import time
 import uuid
-import weakref
 from collections.abc import Callable, Coroutine, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
@@ -32,8 +29,10 @@ from skyloom.core.graph import Graph
 from skyloom.local import attempt as att
 from skyloom.local.cache import LocalCache, cache_key
 from skyloom.local.context import ExecutionParameters
+from skyloom.local.taskspec import TaskSpec, spec_of
+from skyloom.local.threads import POOL_SIZE, process_pool
 from skyloom.types.attr_path import select
-from skyloom_idl.core import literals_pb2, tasks_pb2, workflow_pb2
+from skyloom_idl.core import literals_pb2, workflow_pb2
 
 T = TypeVar("T")
 
@@ -69,67 +68,11 @@ class LocalConfig:
     max_parallelism: int = 0
 
 
-POOL_SIZE = 32
-"""Most sync task bodies (or map lanes) running at once in one run."""
-
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def process_pool() -> ThreadPoolExecutor:
-    """The process's worker threads for sync task bodies, started on first use and kept:
-    starting threads per run was a large part of a short run's cost."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=POOL_SIZE, thread_name_prefix="skyloom-task")
-        return _pool
-
-
-def _forget_pool() -> None:
-    global _pool
-    _pool = None  # a forked child has none of the parent's threads
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool)
-
 # Set while a run is in progress in this context: a run started from a task body (a nested
 # run) gets threads of its own, so outer bodies waiting on it cannot starve it of threads.
 _IN_RUN: ContextVar[bool] = ContextVar("skyloom_in_run", default=False)
 # (executor, how many of its live units are this asyncio task or its ancestors).
 _UNITS: ContextVar[tuple[Executor, int] | None] = ContextVar("skyloom_units", default=None)
-
-
-@dataclass(frozen=True, slots=True)
-class TaskSpec:
-    """What a task node's attempts obey: the template's settings with node overrides."""
-
-    retries: int
-    timeout: float | None
-    cache: tasks_pb2.CacheConfig | None
-    is_async: bool
-
-
-_DEFAULT_SPECS: weakref.WeakKeyDictionary[Any, TaskSpec] = weakref.WeakKeyDictionary()
-
-
-def task_spec(task: Any, node: workflow_pb2.Node | None) -> TaskSpec:
-    tmpl = task.shared_template
-    ov = node.task_node.overrides if node is not None and node.HasField("task_node") else None
-    meta = tmpl.metadata
-    if ov is None:
-        retries, tmo, cache = meta.retries.retries, meta.timeout, meta.cache
-    else:
-        retries = ov.retries.retries if ov.HasField("retries") else meta.retries.retries
-        tmo = ov.timeout if ov.HasField("timeout") else meta.timeout
-        cache = ov.cache if ov.HasField("cache") else meta.cache
-    return TaskSpec(
-        retries=retries,
-        timeout=tmo.ToTimedelta().total_seconds() or None,
-        cache=cache if cache.enabled else None,
-        is_async=inspect.iscoroutinefunction(task.fn),
-    )
 
 
 class Executor:
@@ -378,12 +321,7 @@ class Executor:
 
     # ---- tasks ----------------------------------------------------------------------------
     def spec(self, task: Any, node: workflow_pb2.Node | None) -> TaskSpec:
-        if node is None or not node.task_node.HasField("overrides"):
-            found = _DEFAULT_SPECS.get(task)
-            if found is None:  # a task's settings are fixed once it is defined
-                found = _DEFAULT_SPECS[task] = task_spec(task, None)
-            return found
-        return task_spec(task, node)
+        return spec_of(task, node)
 
     async def run_task(
         self,

@@ -28,10 +28,12 @@ from typing import TYPE_CHECKING, Any
 from skyloom._engine import engine, transfer_context
 from skyloom.local import attempt as att
 from skyloom.local.context import ExecutionParameters, set_context
+from skyloom.local.threads import POOL_SIZE
 from skyloom_idl.core import literals_pb2, workflow_pb2
 
 if TYPE_CHECKING:
-    from skyloom.local.executor import Executor, NodeEvent, TaskSpec
+    from skyloom.local.executor import Executor, NodeEvent
+    from skyloom.local.taskspec import TaskSpec
 
 GROW_AFTER = 0.01
 """Seconds every lane must have spent on its current item before more lanes start. Long
@@ -172,8 +174,6 @@ async def run_items(
 
     ``mapped`` holds one literal per item for each mapped input; ``fixed`` inputs go whole
     to every item."""
-    from skyloom.local.executor import POOL_SIZE
-
     items = _Items(ex, task, spec, fixed, mapped, n, path, name)
     if not n:
         return []
