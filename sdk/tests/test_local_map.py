@@ -5,6 +5,7 @@ overlap, within the map's concurrency."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 from contextvars import ContextVar
 from pathlib import Path
@@ -233,3 +234,43 @@ def test_items_that_run_workflows_with_parallel_nodes_do_not_starve() -> None:
         return pair(x=x)
 
     assert map_task(nested)(x=[1, 2, 3]) == ["a1b1", "a2b2", "a3b3"]
+
+
+def test_scalar_inputs_and_outputs_convert_once_with_per_item_checks() -> None:
+    """Scalar columns convert in one pass; a value that does not convert as it is still goes
+    through its item's own conversion (widened, or that item's error)."""
+
+    class Small(int):
+        pass
+
+    @task
+    def widen(x: int) -> float:
+        return x  # an int for a float output: widened per item
+
+    @task
+    def odd(x: int) -> int:
+        return Small(x) if x % 2 else x  # an int subclass: converted per item
+
+    @task(retries=2)
+    def wrong(x: int) -> int:
+        if x == 2:
+            return "two"  # type: ignore[return-value]
+        return x
+
+    @task
+    def scaled(x: int, by: float, tag: str) -> str:
+        return f"{tag}{x * by}"
+
+    assert map_task(widen)(x=[1, 2]) == [1.0, 2.0]
+    assert all(type(v) is float for v in map_task(widen)(x=[1, 2]))
+    assert map_task(odd)(x=[1, 2, 3]) == [1, 2, 3]
+    assert map_task(wrong, min_success_ratio=0.5)(x=[1, 2, 3]) == [1, None, 3]
+    with pytest.raises(ExecutionError, match=r"2 of 3 items succeeded") as info:
+        map_task(wrong)(x=[1, 2, 3])
+    cause = info.value.__cause__
+    assert isinstance(cause, ExecutionError)
+    assert cause.node_id == "n0.1"
+    assert "output 'o0'" in str(cause)
+    assert map_task(functools.partial(scaled, by=0.5, tag="#"))(x=[2, 4]) == ["#1.0", "#2.0"]
+    assert map_task(scaled)(x=[1], by=[2.0], tag=["a"]) == ["a2.0"]
+    assert map_task(widen)(x=[]) == []

@@ -10,7 +10,7 @@ import contextlib
 import contextvars
 import inspect
 import threading
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +20,14 @@ from skyloom._engine import engine, transfer_context
 from skyloom._errors import ExecutionError, RetryableError, TaskTimeoutError
 from skyloom._source import author_traceback, strip_sdk_frames
 from skyloom.local.context import ExecutionParameters, render_decks, reset_context, set_context
-from skyloom.types import InterfaceError, PythonInterface, TransferContext, TypeEngine
+from skyloom.types import (
+    InterfaceError,
+    PythonInterface,
+    TransferContext,
+    TypeEngine,
+    TypeTransformerError,
+)
+from skyloom.types.primitives import PrimitiveTransformer
 from skyloom_idl.core import execution_pb2, literals_pb2
 
 
@@ -130,11 +137,43 @@ class Conversions:
         self.inputs = [(name, t, _resolve(eng, t)) for name, t in iface.inputs.items()]
         self.outputs = [(name, t, _resolve(eng, t)) for name, t in iface.outputs.items()]
         self.one_output = iface.output_tuple is None and len(self.outputs) == 1
+        self.scalar_output: PrimitiveTransformer | None = None
+        if self.one_output:
+            transformer = eng.transformer_for(self.outputs[0][1])
+            if type(transformer) is PrimitiveTransformer and transformer.matches(
+                self.outputs[0][1]
+            ):
+                self.scalar_output = transformer
+        self.scalar_inputs: dict[str, PrimitiveTransformer] = {}
+        for name, t in iface.inputs.items():
+            transformer = eng.transformer_for(t)
+            if type(transformer) is PrimitiveTransformer and transformer.matches(t):
+                self.scalar_inputs[name] = transformer
 
-    def to_kwargs(self, literals: Mapping[str, literals_pb2.Literal]) -> dict[str, Any]:
+    def scalar_column(self, name: str, column: Sequence[literals_pb2.Literal]) -> list[Any] | None:
+        """Input ``name``'s value for every item, converted in one pass, when it is a scalar
+        (immutable, so items may share it) and every literal converts; else None, and each
+        item converts its own literal (and reports its own error)."""
+        transformer = self.scalar_inputs.get(name)
+        if transformer is None:
+            return None
+        try:
+            return transformer.values_of(column, self.ctx)
+        except TypeTransformerError:
+            return None
+
+    def to_kwargs(
+        self,
+        literals: Mapping[str, literals_pb2.Literal],
+        given: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The body's keyword arguments; ``given`` holds inputs already converted."""
         task, ctx = self.task, self.ctx
         out: dict[str, Any] = {}
         for name, t, conv in self.inputs:
+            if given is not None and name in given:
+                out[name] = given[name]
+                continue
             lit = literals.get(name)
             if lit is None:
                 if name in self.iface.defaults:

@@ -34,13 +34,18 @@ from skyloom_idl.core import literals_pb2, workflow_pb2
 if TYPE_CHECKING:
     from skyloom.local.executor import Executor, NodeEvent
     from skyloom.local.taskspec import TaskSpec
+    from skyloom.types import TransferContext
+    from skyloom.types.primitives import PrimitiveTransformer
 
 GROW_AFTER = 0.01
 """Seconds every lane must have spent on its current item before more lanes start. Long
 enough that a descheduled thread or a GC pause on a busy machine rarely counts as a blocked
 body (needless lanes only contend for the GIL), short beside anything that truly blocks."""
 
-Outcome = list[literals_pb2.Literal] | BaseException
+Outcome = list[literals_pb2.Literal] | tuple[object] | BaseException
+"""An item's output literals, its error, or, for a task whose one output is a scalar, the
+value in a 1-tuple: checked to convert as it is, and converted with the others in one pass
+(:func:`fill`)."""
 
 
 def eligible(ex: Executor, target: Any, inner: workflow_pb2.Node) -> TaskSpec | None:
@@ -70,7 +75,19 @@ class _Items:
         name: str,
     ) -> None:
         self.ex, self.task, self.spec = ex, task, spec
-        self.fixed, self.mapped = fixed, list(mapped.items())
+        self.conv = att.Conversions(task, engine(), transfer_context(ex.raw_dir))
+        # Scalar columns convert once for all items; the others per item, per attempt.
+        self.values: list[tuple[str, list[Any]]] = []
+        self.mapped: list[tuple[str, list[literals_pb2.Literal]]] = []
+        for var, column in mapped.items():
+            values = self.conv.scalar_column(var, column)
+            if values is None:
+                self.mapped.append((var, column))
+            else:
+                self.values.append((var, values))
+        self.fixed = fixed
+        # Every input a scalar column: the item's kwargs are its values, nothing to convert.
+        self.direct = not fixed and not self.mapped and len(self.values) == len(self.conv.inputs)
         self.n = n
         self.path, self.name = path, name
         self.outcomes: list[Outcome | None] = [None] * n
@@ -81,7 +98,6 @@ class _Items:
         self.listening = ex.config.on_event is not None
         self.events: collections.deque[NodeEvent] = collections.deque()
         self.run_dir = str(ex.run_dir)
-        self.conv = att.Conversions(task, engine(), transfer_context(ex.raw_dir))
 
     def lane(self, k: int) -> None:
         """Run items until none is left (in a worker thread)."""
@@ -108,9 +124,12 @@ class _Items:
     def item(self, i: int, base: contextvars.Context) -> Outcome:
         ex, task = self.ex, self.task
         path = f"{self.path}.{i}"
-        literals = self.fixed.copy()
+        literals = self.fixed.copy() if self.fixed else {}
         for var, column in self.mapped:
             literals[var] = column[i]
+        given = {var: values[i] for var, values in self.values} if self.values else None
+        direct = self.direct
+        scalar = self.conv.scalar_output
         counts: list[int] | None = None
         attempt = 0
         while True:
@@ -120,9 +139,15 @@ class _Items:
             if self.listening:
                 self.event(path, "RUNNING", attempt)
             try:
-                kwargs = self.conv.to_kwargs(literals)
+                kwargs = (
+                    given if direct and given is not None else self.conv.to_kwargs(literals, given)
+                )
                 result = base.copy().run(_call, task.execute, kwargs, params)
-                out = self.conv.to_literals(result)
+                out: Outcome
+                if scalar is not None and scalar.fits(result):
+                    out = (result,)
+                else:
+                    out = self.conv.to_literals(result)
             except Exception as exc:
                 f = att.classify(task, exc)
                 counts = counts or [0, 0]
@@ -159,6 +184,31 @@ def _call(execute: Any, kwargs: dict[str, Any], params: ExecutionParameters) -> 
     return execute(**kwargs)
 
 
+def fill(
+    column: Any,
+    outcomes: list[Outcome],
+    j: int,
+    none: literals_pb2.Literal,
+    scalar: PrimitiveTransformer | None,
+    ctx: TransferContext,
+) -> None:
+    """Append output ``j`` of every item to the repeated field ``column``, ``none`` for a
+    failed item; scalar values (1-tuples) in one pass when every item has one."""
+    if scalar is not None and all(type(o) is tuple for o in outcomes):
+        scalar.extend_literals(column, [o[0] for o in outcomes], ctx)  # type: ignore[index]
+        return
+    column.extend(
+        [
+            none
+            if isinstance(o, BaseException)
+            else scalar.to_literal(o[0], scalar.python_type, ctx)  # type: ignore[arg-type]
+            if type(o) is tuple and scalar is not None
+            else o[j]
+            for o in outcomes
+        ]
+    )
+
+
 async def run_items(
     ex: Executor,
     task: Any,
@@ -169,14 +219,15 @@ async def run_items(
     path: str,
     name: str,
     concurrency: int,
-) -> list[Outcome]:
-    """Every item's output literals (in declared order) or its error, in item order.
+) -> tuple[list[Outcome], PrimitiveTransformer | None]:
+    """Every item's outcome, in item order, and the transformer of its scalar values (for
+    :func:`fill`).
 
     ``mapped`` holds one literal per item for each mapped input; ``fixed`` inputs go whole
     to every item."""
     items = _Items(ex, task, spec, fixed, mapped, n, path, name)
     if not n:
-        return []
+        return [], None
     cap = min(n, concurrency or POOL_SIZE, POOL_SIZE)
     pool = ex.pool()
     lanes: set[asyncio.Future[None]] = set()
@@ -207,4 +258,7 @@ async def run_items(
     finally:
         items.stop = True  # cancelled: lanes finish their current item and stop
         items.flush()
-    return [o if o is not None else RuntimeError("map item did not run") for o in items.outcomes]
+    outcomes = [
+        o if o is not None else RuntimeError("map item did not run") for o in items.outcomes
+    ]
+    return outcomes, items.conv.scalar_output

@@ -179,13 +179,14 @@ async def run_array(
         )
     n = lengths.pop() if lengths else 0
     outputs = list(target.py_interface.outputs)
-    outcomes: list[list[literals_pb2.Literal] | BaseException]
+    outcomes: list[fastmap.Outcome]
+    scalar = None
     spec = fastmap.eligible(ex, target, inner)
     if spec is not None:
         fixed = {v: lit for v, lit in full.literals.items() if v not in mapped}
         columns = {v: list(full.literals[v].collection.literals) for v in mapped}
         name = inner.metadata.name or target.short_name
-        outcomes = await fastmap.run_items(
+        outcomes, scalar = await fastmap.run_items(
             ex, target, spec, fixed, columns, n, path, name, arr.parallelism
         )
     else:
@@ -207,10 +208,9 @@ async def run_array(
         raise err from first
     out = literals_pb2.LiteralMap()
     none = literals_pb2.Literal(scalar=literals_pb2.Scalar(none_type=literals_pb2.Void()))
+    ctx = transfer_context(ex.raw_dir)
     for j, var in enumerate(outputs):
-        out.literals[var].collection.literals.extend(
-            [none if isinstance(o, BaseException) else o[j] for o in outcomes]
-        )
+        fastmap.fill(out.literals[var].collection.literals, outcomes, j, none, scalar, ctx)
     return out
 
 

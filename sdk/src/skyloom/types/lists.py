@@ -7,6 +7,7 @@ from typing import get_args, get_origin
 from skyloom.types.context import TransferContext
 from skyloom.types.errors import TypeTransformerError
 from skyloom.types.hints import TypeHint, type_name
+from skyloom.types.primitives import PrimitiveTransformer
 from skyloom.types.protos import literal_kind
 from skyloom.types.transformer import Converter, TypeTransformer
 from skyloom_idl.core import literals_pb2, types_pb2
@@ -47,10 +48,14 @@ class ListTransformer(TypeTransformer[list[object]]):
         if not isinstance(value, list):
             raise TypeTransformerError.for_value(type_name(python_type), value)
         item = _item_type(python_type)
-        convert = self._element(item).to_literal
+        each = self._element(item)
         out = literals_pb2.Literal()
         out.collection.SetInParent()  # an empty list is an empty collection, not unset
         literals = out.collection.literals
+        if type(each) is PrimitiveTransformer:
+            each.extend_literals(literals, value, ctx)  # scalars in one pass, in place
+            return out
+        convert = each.to_literal
         for i, element in enumerate(value):
             try:
                 literals.append(convert(element, item, ctx))
@@ -64,7 +69,10 @@ class ListTransformer(TypeTransformer[list[object]]):
         if literal.WhichOneof("value") != "collection":
             raise TypeTransformerError(type_name(python_type), f"a {literal_kind(literal)} literal")
         item = _item_type(python_type)
-        convert = self._element(item).to_python
+        each = self._element(item)
+        if type(each) is PrimitiveTransformer:
+            return each.values_of(literal.collection.literals, ctx)
+        convert = each.to_python
         out: list[object] = []
         for i, element in enumerate(literal.collection.literals):
             try:

@@ -6,7 +6,7 @@ mistake there); an ``int`` is accepted as ``float`` and widened.
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from skyloom.types.context import TransferContext
 from skyloom.types.errors import TypeTransformerError
@@ -79,6 +79,50 @@ class PrimitiveTransformer(TypeTransformer[Prim]):
         if self.python_type is float and which == "integer":
             return float(prim.integer)
         raise TypeTransformerError(self.name, f"a {which or literal_kind(literal)} literal")
+
+    def extend_literals(self, literals: Any, values: list[object], ctx: TransferContext) -> None:
+        """Append one literal per value to the repeated field ``literals``, each built in
+        place (no literal built apart and copied in): what :meth:`to_literal` gives per
+        value, in one pass over a list. A value that does not fit raises its error at its
+        index."""
+        py, field = self.python_type, self.field
+        lo, hi = _INT64
+        for i, value in enumerate(values):
+            # The common case inline (exact type, in range); anything else via _coerce.
+            if type(value) is py and (py is not int or lo <= value <= hi):  # type: ignore[operator]
+                coerced: object = value
+            else:
+                coerced = _coerce(py, value)
+                if coerced is None:
+                    try:
+                        self.to_literal(value, py, ctx)  # type: ignore[arg-type]
+                    except TypeTransformerError as err:
+                        raise err.at_index(i) from err
+            setattr(literals.add().scalar.primitive, field, coerced)
+
+    def fits(self, value: object) -> bool:
+        """Whether ``value`` converts as it is (the exact type, an int within 64 bits): what
+        :meth:`extend_literals` then stores unchanged."""
+        if type(value) is not self.python_type:
+            return False
+        return self.python_type is not int or _INT64[0] <= value <= _INT64[1]  # type: ignore[operator]
+
+    def values_of(self, literals: Any, ctx: TransferContext) -> list[object]:
+        """:meth:`to_python` of each literal in the repeated field ``literals``, in one pass;
+        a literal of another kind raises its error at its index."""
+        field = self.field
+        out: list[object] = []
+        append = out.append
+        for i, literal in enumerate(literals):
+            prim = literal.scalar.primitive
+            if prim.WhichOneof("value") == field:
+                append(getattr(prim, field))
+                continue
+            try:
+                append(self.to_python(literal, self.python_type, ctx))
+            except TypeTransformerError as err:
+                raise err.at_index(i) from err
+        return out
 
     def matches_literal_type(self, literal_type: types_pb2.LiteralType) -> bool:
         return literal_type.WhichOneof("type") == "simple" and literal_type.simple == self.simple
