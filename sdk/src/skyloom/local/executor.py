@@ -278,12 +278,11 @@ class Executor:
         # Walk the literal itself, as the engine does remotely: no Python classes needed.
         return select(lit, engine().literal_type(t), steps)[0]
 
-    def node_inputs(
-        self, graph: Graph, node: workflow_pb2.Node, results: Mapping[str, literals_pb2.LiteralMap]
-    ) -> literals_pb2.LiteralMap:
+    @staticmethod
+    def node_inputs(resolved: Mapping[str, literals_pb2.Literal]) -> literals_pb2.LiteralMap:
         out = literals_pb2.LiteralMap()
-        for b in node.inputs:
-            out.literals[b.var].CopyFrom(self.resolve(graph, b.binding, results))
+        for var, lit in resolved.items():
+            out.literals[var].CopyFrom(lit)
         return out
 
     async def run_node(
@@ -296,8 +295,11 @@ class Executor:
         from skyloom.local import nodes
 
         name = node.metadata.name or node.id
-        inputs = self.node_inputs(graph, node, results)
         target = node.WhichOneof("target")
+        # A map's inputs go as they are, not copied into a LiteralMap: they are often lists of
+        # thousands, and its items only read them.
+        loose = {b.var: self.resolve(graph, b.binding, results) for b in node.inputs}
+        inputs = literals_pb2.LiteralMap() if target == "array_node" else self.node_inputs(loose)
         if target == "task_node":
             task = graph.entities[node.task_node.reference_id.name]
             return await self.run_task(task, inputs, path, node)
@@ -310,7 +312,7 @@ class Executor:
             elif target == "gate_node":
                 out = await nodes.run_gate(self, graph, node, inputs, path)
             elif target == "array_node":
-                out = await nodes.run_array(self, graph, node, inputs, path)
+                out = await nodes.run_array(self, graph, node, loose, path)
             else:
                 raise ExecutionError(f"node {path}: unknown target {target}", node_id=path)
         except ExecutionError as err:

@@ -162,14 +162,15 @@ async def run_array(
     ex: Executor,
     graph: Graph,
     node: workflow_pb2.Node,
-    full: literals_pb2.LiteralMap,
+    full: Mapping[str, literals_pb2.Literal],
     path: str,
 ) -> literals_pb2.LiteralMap:
+    """Run a map node; ``full`` holds its inputs, read only (they may be upstream outputs)."""
     arr = node.array_node
     inner = arr.node
     target = _target(graph, inner)
     mapped = graph.mapped_inputs.get(node.id, frozenset())
-    lengths = {len(full.literals[m].collection.literals) for m in mapped}
+    lengths = {len(full[m].collection.literals) for m in mapped}
     if len(lengths) > 1:
         raise ExecutionError(
             f"map {node.metadata.name} ({node.metadata.source_location}): mapped inputs "
@@ -183,8 +184,8 @@ async def run_array(
     scalar = None
     spec = fastmap.eligible(ex, target, inner)
     if spec is not None:
-        fixed = {v: lit for v, lit in full.literals.items() if v not in mapped}
-        columns = {v: list(full.literals[v].collection.literals) for v in mapped}
+        fixed = {v: lit for v, lit in full.items() if v not in mapped}
+        columns = {v: list(full[v].collection.literals) for v in mapped}
         name = inner.metadata.name or target.short_name
         outcomes, scalar = await fastmap.run_items(
             ex, target, spec, fixed, columns, n, path, name, arr.parallelism
@@ -219,7 +220,7 @@ async def _run_items(
     graph: Graph,
     node: workflow_pb2.Node,
     target: Any,
-    full: literals_pb2.LiteralMap,
+    full: Mapping[str, literals_pb2.Literal],
     mapped: frozenset[str],
     n: int,
     path: str,
@@ -231,7 +232,7 @@ async def _run_items(
 
     async def item(i: int) -> literals_pb2.LiteralMap:
         one = literals_pb2.LiteralMap()
-        for var, lit in full.literals.items():
+        for var, lit in full.items():
             one.literals[var].CopyFrom(lit.collection.literals[i] if var in mapped else lit)
         if slots is None:
             return await _run_item(ex, graph, inner, target, one, f"{path}.{i}")
