@@ -96,3 +96,21 @@ async def test_pool_reports_a_crash_as_unavailable_then_recovers(
         assert await pool.fetchval("SELECT array_agg(x) FROM t") == [2]
     finally:
         await pool.close()
+
+
+@pytest.mark.parametrize(("reset_session", "after_release"), [(True, "4MB"), (False, "8MB")])
+async def test_reset_session_controls_whether_session_state_survives_release(
+    postgres_dsn: str, reset_session: bool, after_release: str
+) -> None:
+    pool = await create_pool(postgres_dsn, max_size=1, reset_session=reset_session)
+    try:
+        async with pool.acquire() as conn:
+            await conn.execute("SET work_mem = '8MB'")
+        assert await pool.fetchval("SHOW work_mem") == after_release
+        # An open transaction is rolled back on release either way.
+        conn = await pool.acquire()
+        await conn.execute("BEGIN; CREATE TABLE leaked (x int)")
+        await pool.release(conn)
+        assert await pool.fetchval("SELECT to_regclass('leaked') IS NULL")
+    finally:
+        await pool.close()

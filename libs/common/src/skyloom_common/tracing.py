@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, MutableMapping
 
+from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
@@ -29,7 +30,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from skyloom_common.config import TracingSettings
 
-__all__ = ["create_tracer_provider", "extract_context", "inject_context"]
+__all__ = ["create_tracer_provider", "exports_spans", "extract_context", "inject_context"]
 
 _PROPAGATOR = TraceContextTextMapPropagator()
 
@@ -78,3 +79,18 @@ def extract_context(carrier: Iterable[tuple[str, str | bytes]]) -> Context:
 def inject_context(carrier: MutableMapping[str, str], context: Context | None = None) -> None:
     """Write the current (or given) span's ``traceparent``/``tracestate`` into ``carrier``."""
     _PROPAGATOR.inject(carrier, context=context)
+
+
+def exports_spans(provider: trace.TracerProvider) -> bool:
+    """Whether a span started on ``provider`` can reach an exporter right now.
+
+    ``False`` for the no-op provider and for an SDK provider without span processors (tracing
+    exporter ``none``): recording such spans is wasted work. Unknown providers count as
+    exporting. Cheap enough to ask per call, so a processor added later takes effect.
+    """
+    if isinstance(provider, trace.NoOpTracerProvider):
+        return False
+    # The SDK keeps its processors privately; read them defensively.
+    active = getattr(provider, "_active_span_processor", None)
+    processors = getattr(active, "_span_processors", None)
+    return processors is None or len(processors) > 0

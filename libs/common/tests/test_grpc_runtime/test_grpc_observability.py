@@ -146,3 +146,34 @@ async def test_rpc_span_continues_caller_trace_and_logs_carry_its_ids() -> None:
     internal = next(line for line in lines if "error_id" in line)
     assert internal["trace_id"] == format(failed_span.context.trace_id, "032x")
     assert "secret internal detail" in internal["exc"]
+
+
+async def test_without_an_exporter_logs_still_carry_trace_ids() -> None:
+    # Exporter "none": nothing is recorded, but the caller's trace id (or a fresh one) and a
+    # span id of this call's own still reach the handler's log lines.
+    runtime = ServiceRuntime.from_settings("echo", _settings(), configure_logs=False)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(TraceContextFilter("echo"))
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("skyloom_test.echo")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    server = runtime.grpc_server([bind_service(ECHO, EchoImpl())])
+    try:
+        async with server, grpc.aio.insecure_channel(server.target) as ch:
+            metadata = (("traceparent", f"00-{TRACE_ID}-{PARENT_SPAN}-01"),)
+            await EchoClient(ch).say()(EchoRequest(text="child"), metadata=metadata, timeout=5)
+            await EchoClient(ch).say()(EchoRequest(text="root"), timeout=5)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(logging.NOTSET)
+
+    lines = {line["msg"]: line for line in map(json.loads, stream.getvalue().splitlines())}
+    child, root = lines["say child"], lines["say root"]
+    assert child["trace_id"] == TRACE_ID
+    assert len(child["span_id"]) == 16
+    assert child["span_id"] != PARENT_SPAN
+    assert len(root["trace_id"]) == 32
+    assert root["trace_id"] != TRACE_ID
+    assert len(root["span_id"]) == 16

@@ -72,6 +72,9 @@ async def open_datacatalog(
         statement_timeout=catalog_settings.statement_timeout_seconds,
         schema=catalog_settings.schema_name,
         application_name="skyloom-datacatalog",
+        # The repositories never SET, LISTEN or take session advisory locks on pooled
+        # connections, so the per-release reset query is a wasted round trip.
+        reset_session=False,
     )
     try:
         repository = PostgresCatalog(pool)

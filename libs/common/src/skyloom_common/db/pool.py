@@ -8,6 +8,12 @@ a runaway query is cancelled by Postgres itself) and, when a ``schema`` is given
 exits normally and rolls back otherwise; driver errors leave the block translated into domain
 errors (:mod:`skyloom_common.db.errors`), so a unique violation surfaces as ``AlreadyExists`` and
 a lost connection as ``Unavailable``.
+
+``reset_session=False`` skips the reset query asyncpg runs on every release (``RESET ALL``,
+``UNLISTEN *``, ``pg_advisory_unlock_all()``, closing cursors): one round trip per pooled call.
+asyncpg still rolls back an open transaction and drops listener callbacks. Only for services
+whose pooled connections never ``SET`` session variables, ``LISTEN`` or take session advisory
+locks (transaction-scoped ``SET LOCAL`` and ``pg_advisory_xact_lock`` end with the transaction).
 """
 
 from __future__ import annotations
@@ -43,12 +49,13 @@ async def create_pool(
     connect_timeout: float = 10.0,
     schema: str | None = None,
     application_name: str = "skyloom",
+    reset_session: bool = True,
 ) -> asyncpg.Pool:
     """Open a pool of ``min_size``..``max_size`` connections to ``dsn``.
 
     ``statement_timeout`` is in seconds (``None``: no limit). Raises ``Unavailable`` when Postgres
-    cannot be reached within ``connect_timeout``. The caller closes the pool (``await
-    pool.close()``), typically in its service's shutdown.
+    cannot be reached within ``connect_timeout``. ``reset_session``: see the module docs. The
+    caller closes the pool (``await pool.close()``), typically in its service's shutdown.
     """
     if min_size < 0 or max_size < 1 or min_size > max_size:
         raise ValueError(f"bad pool bounds: min_size={min_size}, max_size={max_size}")
@@ -64,9 +71,14 @@ async def create_pool(
             max_size=max_size,
             timeout=connect_timeout,
             server_settings=settings,
+            reset=None if reset_session else _keep_session,
         )
     assert pool is not None
     return pool
+
+
+async def _keep_session(conn: asyncpg.Connection[asyncpg.Record]) -> None:
+    """The release hook when ``reset_session=False``: nothing beyond asyncpg's own cleanup."""
 
 
 @contextlib.asynccontextmanager

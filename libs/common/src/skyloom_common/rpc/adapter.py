@@ -23,10 +23,10 @@ this module parses them inside the interceptor chain. A ``DecodeError`` therefor
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import AsyncExitStack, aclosing, asynccontextmanager
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
-from typing import cast
+from typing import TypeVar, cast
 
 import grpc
 from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
@@ -41,6 +41,8 @@ __all__ = ["BoundMethod", "ServiceBinding", "bind_service", "generic_handler"]
 
 UnaryHandler = Callable[[Message, RpcCall], Awaitable[Message]]
 StreamHandler = Callable[[Message, RpcCall], AsyncGenerator[Message, None]]
+
+_T = TypeVar("_T")
 
 # grpc reports "no deadline" on the server as a huge number of seconds.
 _NO_DEADLINE_THRESHOLD = 10 * 365 * 24 * 3600
@@ -145,12 +147,18 @@ def _make_call(info: MethodInfo, context: grpc.aio.ServicerContext[bytes, Messag
     return RpcCall(info, Metadata(items), context.peer(), _deadline=_Deadline(context))
 
 
-@asynccontextmanager
-async def _chain(interceptors: Sequence[ServerInterceptor], call: RpcCall) -> AsyncIterator[None]:
-    async with AsyncExitStack() as stack:
-        for interceptor in interceptors:
-            await stack.enter_async_context(interceptor.intercept(call))
-        yield
+async def _through(
+    chain: tuple[ServerInterceptor, ...],
+    call: RpcCall,
+    body: Callable[[], Awaitable[_T]],
+    level: int = 0,
+) -> _T:
+    """``body()`` inside ``chain[level:]``, outermost first: plain nested ``async with``
+    (cheaper per call than an ``AsyncExitStack``, same exception flow)."""
+    if level == len(chain):
+        return await body()
+    async with chain[level].intercept(call):
+        return await _through(chain, call, body, level + 1)
 
 
 def _unary_behavior(
@@ -158,15 +166,19 @@ def _unary_behavior(
 ) -> Callable[[bytes, grpc.aio.ServicerContext[bytes, Message]], Awaitable[Message]]:
     info = bound.info
     handler = cast("UnaryHandler", bound.handler)
+    chain = tuple(interceptors)
 
     async def behavior(raw: bytes, context: grpc.aio.ServicerContext[bytes, Message]) -> Message:
         call = _make_call(info, context)
+
+        async def body() -> Message:
+            return _check_response(info, await handler(_parse(info, raw), call))
+
         try:
-            async with _chain(interceptors, call):
-                response = _check_response(info, await handler(_parse(info, raw), call))
+            return await _through(chain, call, body)
         except RpcAbort as abort:
             await context.abort(abort.code, abort.message, abort.trailing_metadata())
-        return response
+            raise  # not reached: abort() raises
 
     return behavior
 
@@ -176,17 +188,21 @@ def _stream_behavior(
 ) -> Callable[[bytes, grpc.aio.ServicerContext[bytes, Message]], Awaitable[None]]:
     info = bound.info
     handler = cast("StreamHandler", bound.handler)
+    chain = tuple(interceptors)
 
     async def behavior(raw: bytes, context: grpc.aio.ServicerContext[bytes, Message]) -> None:
         # A coroutine that writes (rather than an async generator grpc iterates) keeps the
         # whole stream inside one interceptor scope, so errors mid-stream are mapped too.
         call = _make_call(info, context)
+
+        async def body() -> None:
+            request = _parse(info, raw)
+            async with aclosing(handler(request, call)) as responses:
+                async for response in responses:
+                    await context.write(_check_response(info, response))
+
         try:
-            async with _chain(interceptors, call):
-                request = _parse(info, raw)
-                async with aclosing(handler(request, call)) as responses:
-                    async for response in responses:
-                        await context.write(_check_response(info, response))
+            await _through(chain, call, body)
         except RpcAbort as abort:
             await context.abort(abort.code, abort.message, abort.trailing_metadata())
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import AsyncIterator, Iterable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Protocol
 
 from pydantic import SecretStr
@@ -166,9 +166,27 @@ class AuthInterceptor:
     def __init__(self, policy: AuthPolicy) -> None:
         self._policy = policy
 
-    @asynccontextmanager
-    async def intercept(self, call: RpcCall) -> AsyncIterator[None]:
+    def intercept(self, call: RpcCall) -> _AuthorizedCall:
+        return _AuthorizedCall(self._policy, call)
+
+
+class _AuthorizedCall:
+    __slots__ = ("_call", "_policy")
+
+    def __init__(self, policy: AuthPolicy, call: RpcCall) -> None:
+        self._policy = policy
+        self._call = call
+
+    async def __aenter__(self) -> None:
+        call = self._call
         principal = await self._policy.authenticator.authenticate(call.metadata)
         await self._policy.authorizer_for(call.method).authorize(principal, call.method)
         call.principal = principal
-        yield
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None

@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
+from types import TracebackType
 
 import google.rpc.error_details_pb2 as error_details_pb2
 import google.rpc.status_pb2 as status_pb2
@@ -189,34 +189,56 @@ class ErrorMappingInterceptor:
     def __init__(self, translators: Sequence[ErrorTranslator] = ()) -> None:
         self._translators = tuple(translators)
 
-    @asynccontextmanager
-    async def intercept(self, call: RpcCall) -> AsyncIterator[None]:
-        try:
-            yield
-        except RpcAbort:
-            raise
-        except SkyloomError as exc:
-            raise self._abort(call, exc) from exc
-        except Exception as exc:
-            for translate in self._translators:
-                mapped = translate(exc)
-                if mapped is not None:
-                    raise self._abort(call, mapped) from exc
-            error_id = uuid.uuid4().hex
-            _log.error(
-                "unhandled exception in %s (error id %s)",
-                call.method.path,
-                error_id,
-                exc_info=exc,
-                extra={"error_id": error_id, "rpc_method": call.method.path},
-            )
-            raise _internal(error_id) from exc
+    def intercept(self, call: RpcCall) -> _MappedCall:
+        return _MappedCall(self, call)
+
+    def map(self, call: RpcCall, exc: BaseException) -> RpcAbort | None:
+        """The abort replacing ``exc``, or ``None`` to let it through (aborts, cancellation)."""
+        if isinstance(exc, RpcAbort) or not isinstance(exc, Exception):
+            return None
+        if isinstance(exc, SkyloomError):
+            return self._abort(call, exc)
+        for translate in self._translators:
+            mapped = translate(exc)
+            if mapped is not None:
+                return self._abort(call, mapped)
+        error_id = uuid.uuid4().hex
+        _log.error(
+            "unhandled exception in %s (error id %s)",
+            call.method.path,
+            error_id,
+            exc_info=exc,
+            extra={"error_id": error_id, "rpc_method": call.method.path},
+        )
+        return _internal(error_id)
 
     @staticmethod
     def _abort(call: RpcCall, error: SkyloomError) -> RpcAbort:
         code, status = status_from_error(error)
         _log.debug("%s answered %s: %s", call.method.path, code.name, error.message)
         return RpcAbort(code, status)
+
+
+class _MappedCall:
+    __slots__ = ("_call", "_mapper")
+
+    def __init__(self, mapper: ErrorMappingInterceptor, call: RpcCall) -> None:
+        self._mapper = mapper
+        self._call = call
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is not None:
+            abort = self._mapper.map(self._call, exc)
+            if abort is not None:
+                raise abort from exc
 
 
 _BY_CODE: dict[grpc.StatusCode, type[SkyloomError]] = {
