@@ -2,6 +2,7 @@
 consumption (see :mod:`.batch` for the guarantee and :mod:`.consumer` for the loop)."""
 
 from skyloom_common.jetstream.batch import (
+    BatchHandler,
     BatchOutcome,
     InboundMessage,
     MessageHandler,
@@ -51,6 +52,7 @@ __all__ = [
     "MSG_ID_HEADER",
     "Action",
     "BatchCommitted",
+    "BatchHandler",
     "BatchOutcome",
     "ConsumerDriftError",
     "ConsumerMissingError",

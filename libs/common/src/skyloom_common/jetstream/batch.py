@@ -13,11 +13,17 @@ A handler that rejects one message (:class:`PoisonMessage`, or any non-transient
 sink the batch: the transaction is rolled back and replayed without that message, which is
 returned in ``poisoned`` for the caller to retry alone or dead-letter. A transient error
 (database or NATS down, serialization conflict) propagates: nothing commits, the caller backs off.
+
+With a :class:`BatchHandler`, the batch is first tried set-based: one multi-row insert into
+``processed_messages`` and one handler call for all newly seen messages. If that handler fails
+with a non-transient error, the transaction is rolled back and the batch is applied again one
+message at a time as above, so a poison message is isolated exactly as without it.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -30,6 +36,7 @@ from skyloom_common.jetstream.publish import MSG_ID_HEADER
 from skyloom_common.jetstream.tables import ConsumerTables
 
 __all__ = [
+    "BatchHandler",
     "BatchOutcome",
     "InboundMessage",
     "MessageHandler",
@@ -38,6 +45,8 @@ __all__ = [
     "dead_letter",
     "inbound",
 ]
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +95,19 @@ class MessageHandler(Protocol):
     async def __call__(self, conn: Connection, message: InboundMessage) -> None: ...
 
 
+class BatchHandler(Protocol):
+    """Applies the effect of several messages through ``conn``, inside the batch transaction.
+
+    ``messages`` are the batch's newly seen messages (no duplicate ``msg_id``), in delivery
+    order; the effect must equal applying them one at a time in that order with the
+    per-message handler. Same contract as :class:`MessageHandler` otherwise; raising any
+    non-transient error (not only :class:`PoisonMessage`) rolls the batch back and makes the
+    consumer apply it message by message, so the bad message is isolated.
+    """
+
+    async def __call__(self, conn: Connection, messages: Sequence[InboundMessage]) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Rejected:
     """A message the handler refused, with the error it raised."""
@@ -120,8 +142,13 @@ async def apply_batch(
     consumer: str,
     handler: MessageHandler,
     messages: Sequence[InboundMessage],
+    batch_handler: BatchHandler | None = None,
 ) -> BatchOutcome:
     """Apply ``messages`` in one committed transaction; see the module docstring."""
+    if batch_handler is not None:
+        outcome = await _apply_set(conn, tables, consumer, batch_handler, messages)
+        if outcome is not None:
+            return outcome
     pending = list(messages)
     poisoned: list[Rejected] = []
     insert = (
@@ -150,6 +177,39 @@ async def apply_batch(
             pending.remove(refused.rejected.message)
             continue
         return outcome
+
+
+async def _apply_set(
+    conn: Connection,
+    tables: ConsumerTables,
+    consumer: str,
+    handler: BatchHandler,
+    messages: Sequence[InboundMessage],
+) -> BatchOutcome | None:
+    """The set-based attempt; ``None`` when the handler refused and the batch rolled back."""
+    insert = (
+        f"INSERT INTO {tables.processed} (consumer, msg_id)"
+        " SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING RETURNING msg_id"
+    )
+    try:
+        async with conn.transaction():
+            rows = await conn.fetch(insert, consumer, [m.msg_id for m in messages])
+            new = {row["msg_id"] for row in rows}
+            outcome = BatchOutcome()
+            for message in messages:
+                if message.msg_id in new:
+                    new.discard(message.msg_id)  # a second copy in the batch is a duplicate
+                    outcome.applied.append(message)
+                else:
+                    outcome.duplicates.append(message)
+            if outcome.applied:
+                await handler(conn, outcome.applied)
+    except Exception as exc:
+        if is_transient(exc):
+            raise
+        _log.info("consumer %s: batch refused (%r), applying it message by message", consumer, exc)
+        return None
+    return outcome
 
 
 async def dead_letter(

@@ -34,6 +34,7 @@ from nats.js.errors import NotFoundError
 from opentelemetry import trace
 
 from skyloom_common.jetstream.batch import (
+    BatchHandler,
     BatchOutcome,
     InboundMessage,
     MessageHandler,
@@ -108,6 +109,8 @@ class EffectivelyOnceConsumer:
     ``schema`` holds the ``processed_messages`` and ``dead_letters`` tables
     (:func:`consumer_tables_ddl`); ``pool`` is the service's asyncpg pool (one connection is
     used at a time). ``after_commit`` is an observation hook, called between commit and acks.
+    ``batch_handler``, if given, applies each batch set-based; ``handler`` remains the
+    per-message fallback that isolates a message the batch handler refused (:mod:`.batch`).
     """
 
     def __init__(
@@ -120,6 +123,7 @@ class EffectivelyOnceConsumer:
         schema: str,
         options: ConsumerOptions | None = None,
         after_commit: AfterCommit | None = None,
+        batch_handler: BatchHandler | None = None,
     ) -> None:
         self._options = options or ConsumerOptions()
         if 0 < spec.max_deliver < self._options.max_deliveries:
@@ -132,6 +136,7 @@ class EffectivelyOnceConsumer:
         self._pool = pool
         self._spec = spec
         self._handler = handler
+        self._batch_handler = batch_handler
         self._tables = ConsumerTables(schema)
         self._after_commit = after_commit
         self.stats = ConsumerStats()
@@ -240,8 +245,9 @@ class EffectivelyOnceConsumer:
         ):
             async with self._pool.acquire() as conn:
                 outcome = await apply_batch(
-                    conn, self._tables, self._spec.durable, self._handler, batch
-                )
+                    conn, self._tables, self._spec.durable, self._handler, batch,
+                    self._batch_handler,
+                )  # fmt: skip
                 limit = self._options.max_deliveries
                 dead = [r for r in outcome.poisoned if r.message.num_delivered >= limit]
                 for rejected in dead:

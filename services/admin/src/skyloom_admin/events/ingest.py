@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import asyncpg
@@ -19,7 +20,7 @@ from google.protobuf.message import DecodeError
 from nats.js import JetStreamContext
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from skyloom_admin.events import validate
+from skyloom_admin.events import batch, validate
 from skyloom_admin.events.store import EventStore
 from skyloom_common.db import Connection, transaction
 from skyloom_common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
@@ -112,28 +113,50 @@ class EventIngest:
         async with transaction(pool) as conn:
             await self.apply(conn, kind, event)
 
+    async def handle_batch(self, conn: Connection, messages: Sequence[InboundMessage]) -> None:
+        """The consumer's ``BatchHandler``: all new messages of a batch, set-based
+        (:mod:`.batch`). Raises on any message :meth:`handle` would reject, so the consumer
+        falls back to :meth:`handle` per message and isolates it."""
+        items = [_parse(message) for message in messages]
+        for _, event in items:
+            if isinstance(event, event_pb2.WorkflowExecutionEvent):
+                validate.check_workflow_event(event, self._max_inline)
+            elif isinstance(event, event_pb2.NodeExecutionEvent):
+                validate.check_node_event(event, self._max_inline)
+            else:
+                validate.check_task_event(event, self._max_inline)
+        outcomes = await batch.apply_events(conn, self.store, [event for _, event in items])
+        for (kind, event), outcome in zip(items, outcomes, strict=True):
+            self._observe(kind, outcome, event)
+            if outcome != batch.APPLIED:
+                _log.info("event %s not applied: %s", event.event_id, outcome)
+
     async def handle(self, conn: Connection, message: InboundMessage) -> None:
         """The consumer's handler (``MessageHandler``): one message, in the batch transaction."""
-        parts = message.subject.split(".")
-        kind = parts[2] if len(parts) >= 3 else ""
-        cls = _KINDS.get(kind)
-        if cls is None:
-            raise PoisonMessage(f"unknown event subject {message.subject!r}")
-        event = cls()
-        try:
-            event.ParseFromString(message.data)
-        except DecodeError:
-            raise PoisonMessage(f"not a {cls.DESCRIPTOR.full_name}") from None
-        if event.event_id != message.msg_id:
-            raise PoisonMessage(
-                f"Nats-Msg-Id {message.msg_id} is not the event_id {event.event_id}"
-            )
+        kind, event = _parse(message)
         try:
             await self.apply(conn, kind, event)
         except (AlreadyExists, FailedPrecondition) as exc:
             _log.info("event %s not applied: %s", event.event_id, exc.message)
         except (InvalidArgument, NotFound) as exc:
             raise PoisonMessage(exc.message) from exc
+
+
+def _parse(message: InboundMessage) -> tuple[str, Event]:
+    """The event a message carries; :class:`PoisonMessage` if it carries none."""
+    parts = message.subject.split(".")
+    kind = parts[2] if len(parts) >= 3 else ""
+    cls = _KINDS.get(kind)
+    if cls is None:
+        raise PoisonMessage(f"unknown event subject {message.subject!r}")
+    event = cls()
+    try:
+        event.ParseFromString(message.data)
+    except DecodeError:
+        raise PoisonMessage(f"not a {cls.DESCRIPTOR.full_name}") from None
+    if event.event_id != message.msg_id:
+        raise PoisonMessage(f"Nats-Msg-Id {message.msg_id} is not the event_id {event.event_id}")
+    return kind, event
 
 
 _KINDS: dict[str, type[Event]] = {
@@ -157,6 +180,7 @@ def events_consumer(
     return EffectivelyOnceConsumer(
         js, pool, spec, ingest.handle, schema=schema,
         options=options or ConsumerOptions(batch_size=256, fetch_timeout=0.5),
+        batch_handler=ingest.handle_batch,
     )  # fmt: skip
 
 

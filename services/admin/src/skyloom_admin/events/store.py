@@ -42,11 +42,37 @@ _LOCK_ONLY = (
     "SELECT true FROM executions WHERE project = $1 AND domain = $2 AND name = $3 FOR UPDATE"
 )
 _LOGGED = "SELECT true FROM execution_events WHERE event_id = $1::uuid"
-_APPEND = (
+APPEND = (
     "INSERT INTO execution_events (event_id, project, domain, execution_name, kind, node_id,"
     " retry_group, retry_attempt, phase, phase_version, applied, occurred_at, payload)"
     " VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
     " ON CONFLICT (event_id) DO NOTHING RETURNING seq"
+)
+UPDATE_EXECUTION = (
+    "UPDATE executions SET phase = $4, closure = $5, updated_at = now(),"
+    " started_at = coalesce(started_at, $6), ended_at = CASE WHEN $7 THEN now() END"
+    " WHERE project = $1 AND domain = $2 AND name = $3"
+)
+UPSERT_NODE = (
+    "INSERT INTO node_executions AS n (project, domain, execution_name, node_id,"
+    " retry_group, parent_node_id, phase, cache_status, input_uri, closure, metadata,"
+    " started_at, ended_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
+    " CASE WHEN $13 THEN now() END) ON CONFLICT (project, domain, execution_name,"
+    " node_id, retry_group) DO UPDATE SET phase = excluded.phase,"
+    " cache_status = excluded.cache_status, input_uri = excluded.input_uri,"
+    " closure = excluded.closure, metadata = excluded.metadata, updated_at = now(),"
+    " started_at = coalesce(n.started_at, excluded.started_at),"
+    " ended_at = excluded.ended_at"
+)
+UPSERT_TASK = (
+    "INSERT INTO task_executions AS t (project, domain, execution_name, node_id,"
+    " retry_attempt, retry_group, task_project, task_domain, task_name, task_version,"
+    " phase, phase_version, input_uri, closure, started_at) VALUES ($1, $2, $3, $4, $5,"
+    " $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (project, domain,"
+    " execution_name, node_id, retry_attempt) DO UPDATE SET phase = excluded.phase,"
+    " phase_version = excluded.phase_version, input_uri = excluded.input_uri,"
+    " closure = excluded.closure, updated_at = now(),"
+    " started_at = coalesce(t.started_at, excluded.started_at)"
 )
 
 
@@ -99,6 +125,10 @@ class EventStore:
     def add_terminal_hook(self, hook: TerminalHook) -> None:
         self._hooks.append(hook)
 
+    @property
+    def terminal_hooks(self) -> Sequence[TerminalHook]:
+        return tuple(self._hooks)
+
     async def _lock(
         self, conn: Connection, execution: identifier_pb2.WorkflowExecutionIdentifier
     ) -> execution_pb2.Execution:
@@ -142,7 +172,7 @@ class EventStore:
             await self._reject(conn, verdict, event.event_id, what)
         occurred = to_datetime(event.occurred_at) if event.HasField("occurred_at") else None
         seq = await conn.fetchval(
-            _APPEND, event.event_id, e.project, e.domain, e.name, WORKFLOW, "", 0, 0,
+            APPEND, event.event_id, e.project, e.domain, e.name, WORKFLOW, "", 0, 0,
             event.phase, 0, verdict.moves, occurred, event.SerializeToString(),
         )  # fmt: skip
         if seq is None:
@@ -154,9 +184,7 @@ class EventStore:
         projection.fold_workflow(closure, event)
         terminal = phases.is_terminal_workflow(event.phase)
         await conn.execute(
-            "UPDATE executions SET phase = $4, closure = $5, updated_at = now(),"
-            " started_at = coalesce(started_at, $6), ended_at = CASE WHEN $7 THEN now() END"
-            " WHERE project = $1 AND domain = $2 AND name = $3",
+            UPDATE_EXECUTION,
             e.project, e.domain, e.name, event.phase, closure.SerializeToString(),
             to_datetime(closure.started_at) if closure.HasField("started_at") else None, terminal,
         )  # fmt: skip
@@ -180,7 +208,7 @@ class EventStore:
             await self._reject(conn, verdict, event.event_id, what)
         occurred = to_datetime(event.occurred_at) if event.HasField("occurred_at") else None
         seq = await conn.fetchval(
-            _APPEND, event.event_id, e.project, e.domain, e.name, NODE, event.id.node_id,
+            APPEND, event.event_id, e.project, e.domain, e.name, NODE, event.id.node_id,
             event.retry_group, 0, event.phase, 0, verdict.moves, occurred,
             event.SerializeToString(),
         )  # fmt: skip
@@ -198,15 +226,7 @@ class EventStore:
         projection.fold_node(node, event)
         c = node.closure
         await conn.execute(
-            "INSERT INTO node_executions AS n (project, domain, execution_name, node_id,"
-            " retry_group, parent_node_id, phase, cache_status, input_uri, closure, metadata,"
-            " started_at, ended_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
-            " CASE WHEN $13 THEN now() END) ON CONFLICT (project, domain, execution_name,"
-            " node_id, retry_group) DO UPDATE SET phase = excluded.phase,"
-            " cache_status = excluded.cache_status, input_uri = excluded.input_uri,"
-            " closure = excluded.closure, metadata = excluded.metadata, updated_at = now(),"
-            " started_at = coalesce(n.started_at, excluded.started_at),"
-            " ended_at = excluded.ended_at",
+            UPSERT_NODE,
             e.project, e.domain, e.name, event.id.node_id, event.retry_group,
             node.metadata.parent_node_id, event.phase, c.task_node_metadata.cache_status,
             node.input_uri, c.SerializeToString(), node.metadata.SerializeToString(),
@@ -237,7 +257,7 @@ class EventStore:
             await self._reject(conn, verdict, event.event_id, what)
         occurred = to_datetime(event.occurred_at) if event.HasField("occurred_at") else None
         seq = await conn.fetchval(
-            _APPEND, event.event_id, e.project, e.domain, e.name, TASK, node_id.node_id,
+            APPEND, event.event_id, e.project, e.domain, e.name, TASK, node_id.node_id,
             event.retry_group, event.retry_attempt, event.phase, event.phase_version,
             verdict.moves, occurred, event.SerializeToString(),
         )  # fmt: skip
@@ -258,14 +278,7 @@ class EventStore:
         projection.fold_task(task, event, moves=verdict.moves)
         c, t = task.closure, event.task_id
         await conn.execute(
-            "INSERT INTO task_executions AS t (project, domain, execution_name, node_id,"
-            " retry_attempt, retry_group, task_project, task_domain, task_name, task_version,"
-            " phase, phase_version, input_uri, closure, started_at) VALUES ($1, $2, $3, $4, $5,"
-            " $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (project, domain,"
-            " execution_name, node_id, retry_attempt) DO UPDATE SET phase = excluded.phase,"
-            " phase_version = excluded.phase_version, input_uri = excluded.input_uri,"
-            " closure = excluded.closure, updated_at = now(),"
-            " started_at = coalesce(t.started_at, excluded.started_at)",
+            UPSERT_TASK,
             e.project, e.domain, e.name, node_id.node_id, event.retry_attempt, event.retry_group,
             t.project, t.domain, t.name, t.version, c.phase, c.phase_version, task.input_uri,
             c.SerializeToString(),
