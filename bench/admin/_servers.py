@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import signal
+import sys
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,7 +16,11 @@ from skyloom_testing.postgres import PostgresServer
 
 @contextlib.asynccontextmanager
 async def servers() -> AsyncIterator[tuple[str, str, Path]]:
-    """(postgres DSN of a fresh database, NATS URL, a scratch dir)."""
+    """(postgres DSN of a fresh database, NATS URL, a scratch dir).
+
+    SIGTERM (e.g. from `timeout`) becomes SystemExit so the servers are stopped on the way out
+    instead of outliving the bench."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     base = Path(tempfile.mkdtemp(prefix="skyloom-bench-"))
     pg = PostgresServer(base / "pg")
     nats = NatsServer(base / "nats")

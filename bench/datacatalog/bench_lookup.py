@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import os
 import random
+import signal
 import socket
 import statistics
 import sys
@@ -273,6 +274,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--entries", type=int, default=1000, help="cached results to look up")
     args = parser.parse_args()
+    # SIGTERM (e.g. from `timeout`) unwinds like Ctrl-C, so the servers are stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     results = asyncio.run(bench(args))
     print(
         f"cpus={os.cpu_count()} clients={args.clients} channels={args.channels} "
