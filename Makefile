@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 RUN := $(UV) run --frozen --no-sync
 PYTEST_ARGS ?=
 
-.PHONY: help install lint fmt typecheck proto proto-check test test-unit test-integration test-slow bench-sdk bench-datacatalog clean
+.PHONY: help install lint fmt typecheck proto proto-check test test-unit test-integration test-slow bench-sdk bench-datacatalog bench-admin clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -55,6 +55,10 @@ bench-sdk: install ## skyloom vs flytekit local: per-task overhead and CLI time 
 
 bench-datacatalog: install ## datacatalog lookup p50/p99 under 100 clients beside a bare asyncpg lookup
 	$(PY) bench/datacatalog/bench_lookup.py
+
+bench-admin: install ## admin CreateExecution/s and events ingested/s beside a grpc.aio echo and a batched insert
+	$(PY) bench/admin/bench_create_execution.py
+	$(PY) bench/admin/bench_ingest_events.py
 
 clean: ## remove the venv and caches
 	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache
