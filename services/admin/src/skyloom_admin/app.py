@@ -3,16 +3,15 @@
 :func:`open_admin` builds everything and yields an :class:`Admin` whose ``service`` runs the
 components; :func:`setup` yields just the service (what ``run_main`` and the sandbox want).
 
-Background components of other areas: each package in :data:`COMPONENT_PACKAGES` may expose
-``components(ctx: AppContext) -> Sequence[Component]`` (e.g. the executions' event consumer);
-they are started after the gRPC server and the outbox relay and stopped before them. The
-outbox relay is shared: every area enqueues through ``ctx.outbox``; do not start another.
+The execution plane's background components (event consumer, notification dispatcher,
+phase sampler) are started after the gRPC server and the outbox relay and stopped before
+them. The outbox relay is shared: every area enqueues through ``ctx.outbox``; do not start
+another.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from skyloom_admin.attributes import AttributeManager, PostgresAttributes, confi
 from skyloom_admin.authz import guard, method_authorizers
 from skyloom_admin.context import AppContext
 from skyloom_admin.dataproxy import UploadManager
+from skyloom_admin.executions import build_plane
 from skyloom_admin.projects import PostgresProjects, ProjectManager
 from skyloom_admin.registry import PostgresRegistry, RegistryManager
 from skyloom_admin.servicer import DESCRIPTOR, build_servicer
@@ -33,21 +33,15 @@ from skyloom_admin.tokens import PostgresTokenStore, TokenAuthenticator, TokenMa
 from skyloom_common.db import create_pool, migrate, translate_error
 from skyloom_common.errors import ConfigError, SkyloomError
 from skyloom_common.jetstream import ensure_stream
-from skyloom_common.lifecycle import Component, Service, run_main
+from skyloom_common.lifecycle import Service, run_main
 from skyloom_common.outbox import Outbox, OutboxMetrics, OutboxRelay
 from skyloom_common.rpc import AllowAuthenticated, AuthPolicy, GrpcServer, bind_service
 from skyloom_common.runtime import ServiceRuntime
 from skyloom_core import blob
 
-__all__ = ["COMPONENT_PACKAGES", "MIGRATIONS", "Admin", "open_admin", "run", "setup"]
+__all__ = ["MIGRATIONS", "Admin", "open_admin", "run", "setup"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-COMPONENT_PACKAGES = (
-    "skyloom_admin.executions",
-    "skyloom_admin.events",
-    "skyloom_admin.notifications",
-    "skyloom_admin.signals",
-)
 
 
 @dataclass(frozen=True)
@@ -80,22 +74,6 @@ def _store(prefix: str | None, settings: AdminSettings) -> blob.BlobStore | None
             ),
         ),
     )
-
-
-def _extra_components(ctx: AppContext) -> list[Component]:
-    found: list[Component] = []
-    for package in COMPONENT_PACKAGES:
-        try:
-            module = importlib.import_module(package)
-        except ModuleNotFoundError as exc:
-            if exc.name is not None and package.startswith(exc.name):
-                continue
-            raise
-        factory = getattr(module, "components", None)
-        if callable(factory):
-            made: Sequence[Component] = factory(ctx)
-            found.extend(made)
-    return found
 
 
 @asynccontextmanager
@@ -163,7 +141,8 @@ async def open_admin(
             default_expiry=admin.upload.default_expiry_seconds,
             max_expiry=admin.upload.max_expiry_seconds,
         )
-        servicer = build_servicer(ctx, uploads)
+        plane = build_plane(ctx)
+        servicer = build_servicer(ctx, uploads, plane)
         guarded = guard(servicer, DESCRIPTOR, token_project=ctx.tokens.project_of)
         if settings.auth.mode == "disabled":
             policy = runtime.auth
@@ -177,7 +156,7 @@ async def open_admin(
         )
         relay = OutboxRelay(pool, js, outbox, metrics=OutboxMetrics(runtime.registry))
         service = runtime.service(
-            grpc, relay, *_extra_components(ctx), stop_timeout=settings.grpc.drain_seconds + 5
+            grpc, relay, *plane.components(js), stop_timeout=settings.grpc.drain_seconds + 5
         )
         yield Admin(ctx, grpc, relay, service)
 

@@ -1,47 +1,37 @@
 """The AdminService implementation: one class composed of per-area mixins.
 
 Each area contributes a mixin with its RPC methods (``async def X(self, request, call)``):
-the registry half's mixins are listed in :class:`RegistryServicer`; the execution half's
-(``ExecutionRpcs``, ``EventRpcs``, ``SignalRpcs``, ``NodeExecutionRpcs``) are found at start-up
-in their packages' ``rpcs`` modules and mixed in when present. A mixin that needs state builds
-it in an optional ``_init_rpcs(self, ctx: AppContext) -> None`` hook, called once per mixin at
-construction. Any RPC no mixin implements answers ``FAILED_PRECONDITION``
-(reason ``UNIMPLEMENTED``), so the descriptor is always fully bound.
+the registry half's are listed in :class:`RegistryServicer`, the execution half's
+(``ExecutionRpcs``, ``EventRpcs``, ``SignalRpcs``, ``NodeExecutionRpcs``) read the
+:class:`~skyloom_admin.executions.plane.ExecutionPlane` that :func:`build_servicer` is given.
+A test checks that the composed class implements every RPC of the descriptor.
 """
 
 from __future__ import annotations
-
-import importlib
-from collections.abc import Callable, Coroutine
-from typing import Any, cast
-
-from google.protobuf.message import Message
 
 from skyloom_admin.attributes.manager import AttributeManager
 from skyloom_admin.attributes.rpcs import AttributeRpcs
 from skyloom_admin.context import AppContext
 from skyloom_admin.dataproxy.manager import UploadManager
 from skyloom_admin.dataproxy.rpcs import DataProxyRpcs
+from skyloom_admin.events.rpcs import EventRpcs
+from skyloom_admin.executions.plane import ExecutionPlane
+from skyloom_admin.executions.rpcs import ExecutionRpcs
+from skyloom_admin.nodes.rpcs import NodeExecutionRpcs
 from skyloom_admin.projects.manager import ProjectManager
 from skyloom_admin.projects.rpcs import ProjectRpcs
 from skyloom_admin.registry.manager import RegistryManager
 from skyloom_admin.registry.rpcs import LaunchPlanRpcs, TaskRpcs, WorkflowRpcs
+from skyloom_admin.signals.rpcs import SignalRpcs
 from skyloom_admin.tokens.manager import TokenManager
 from skyloom_admin.tokens.rpcs import AuthTokenRpcs
-from skyloom_common.errors import FailedPrecondition
 from skyloom_common.rpc import RpcCall
 from skyloom_idl.admin import version_pb2
 from skyloom_idl.service import admin_pb2 as admin_service_pb2
 
-__all__ = ["DESCRIPTOR", "OPTIONAL_MIXINS", "RegistryServicer", "build_servicer"]
+__all__ = ["DESCRIPTOR", "AdminServicer", "RegistryServicer", "build_servicer"]
 
 DESCRIPTOR = admin_service_pb2.DESCRIPTOR.services_by_name["AdminService"]
-OPTIONAL_MIXINS = (
-    ("skyloom_admin.executions.rpcs", "ExecutionRpcs"),
-    ("skyloom_admin.events.rpcs", "EventRpcs"),
-    ("skyloom_admin.signals.rpcs", "SignalRpcs"),
-    ("skyloom_admin.nodes.rpcs", "NodeExecutionRpcs"),
-)
 
 
 class VersionRpcs:
@@ -79,44 +69,18 @@ class RegistryServicer(
     uploads: UploadManager
 
 
-def _import_optional(module: str, name: str) -> type | None:
-    try:
-        loaded = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        # Only "this area is not written yet" is optional; a broken import inside it is not.
-        if exc.name is not None and module.startswith(exc.name):
-            return None
-        raise
-    mixin = getattr(loaded, name, None)
-    return mixin if isinstance(mixin, type) else None
+class AdminServicer(ExecutionRpcs, EventRpcs, SignalRpcs, NodeExecutionRpcs, RegistryServicer):
+    """Every AdminService RPC."""
 
 
-def _unimplemented(name: str) -> Callable[[Any, Message, RpcCall], Coroutine[Any, Any, Message]]:
-    async def handler(self: Any, request: Message, call: RpcCall) -> Message:
-        raise FailedPrecondition(f"{name} is not implemented yet", reason="UNIMPLEMENTED")
-
-    handler.__name__ = name
-    return handler
-
-
-def build_servicer(ctx: AppContext, uploads: UploadManager) -> RegistryServicer:
-    """The composed servicer for ``ctx`` (see the module docstring)."""
-    mixins = [m for m in (_import_optional(mod, n) for mod, n in OPTIONAL_MIXINS) if m]
-    namespace: dict[str, object] = {}
-    bases: tuple[type, ...] = (*mixins, RegistryServicer)
-    for method in DESCRIPTOR.methods:
-        if not any(hasattr(base, method.name) for base in bases):
-            namespace[method.name] = _unimplemented(method.name)
-    cls = type("AdminServicer", bases, namespace)
-    servicer = cast("RegistryServicer", object.__new__(cls))
+def build_servicer(ctx: AppContext, uploads: UploadManager, plane: ExecutionPlane) -> AdminServicer:
+    """The servicer for ``ctx``; ``plane`` serves the execution half."""
+    servicer = object.__new__(AdminServicer)
     servicer.ctx = ctx
     servicer.projects = ctx.projects
     servicer.registry = ctx.registry
     servicer.attributes = ctx.attributes
     servicer.tokens = ctx.tokens
     servicer.uploads = uploads
-    for base in reversed(cls.__mro__):
-        hook = base.__dict__.get("_init_rpcs")
-        if callable(hook):
-            hook(servicer, ctx)
+    servicer.execution_plane = plane
     return servicer

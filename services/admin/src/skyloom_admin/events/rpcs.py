@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from skyloom_admin.executions.wiring import plane_for
 from skyloom_common.rpc import RpcCall
 from skyloom_idl.event import ingest_pb2
 
 if TYPE_CHECKING:
-    from skyloom_admin.context import AppContext
     from skyloom_admin.executions.plane import ExecutionPlane
 
 __all__ = ["EventRpcs"]
@@ -21,9 +19,6 @@ __all__ = ["EventRpcs"]
 
 class EventRpcs:
     execution_plane: ExecutionPlane
-
-    def _init_rpcs(self, ctx: AppContext) -> None:
-        self.execution_plane = plane_for(ctx)
 
     async def CreateWorkflowEvent(
         self, request: ingest_pb2.CreateWorkflowEventRequest, call: RpcCall

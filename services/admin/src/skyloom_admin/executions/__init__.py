@@ -2,13 +2,12 @@
 
 from skyloom_admin.executions.manager import ExecutionConfig, ExecutionManager
 from skyloom_admin.executions.plane import ExecutionPlane, build_execution_plane
-from skyloom_admin.executions.wiring import components, plane_for
+from skyloom_admin.executions.wiring import build_plane
 
 __all__ = [
     "ExecutionConfig",
     "ExecutionManager",
     "ExecutionPlane",
     "build_execution_plane",
-    "components",
-    "plane_for",
+    "build_plane",
 ]

@@ -76,7 +76,6 @@ class ExecutionPlane:
     outbox: Outbox
     senders: Mapping[str, NotificationSender] = field(default_factory=dict)
     registry: CollectorRegistry | None = None
-    owner: object = None  # what built it (admin's AppContext), for the per-app cache
 
     def components(
         self,

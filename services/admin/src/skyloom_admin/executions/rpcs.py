@@ -9,12 +9,10 @@ from typing import TYPE_CHECKING
 
 from skyloom_admin.executions.listing import list_executions
 from skyloom_admin.executions.validate import require_execution_id
-from skyloom_admin.executions.wiring import plane_for
 from skyloom_common.rpc import RpcCall
 from skyloom_idl.admin import execution_pb2 as ex
 
 if TYPE_CHECKING:
-    from skyloom_admin.context import AppContext
     from skyloom_admin.executions.plane import ExecutionPlane
 
 __all__ = ["ExecutionRpcs", "principal_of"]
@@ -28,9 +26,6 @@ def principal_of(call: RpcCall) -> str:
 
 class ExecutionRpcs:
     execution_plane: ExecutionPlane
-
-    def _init_rpcs(self, ctx: AppContext) -> None:
-        self.execution_plane = plane_for(ctx)
 
     async def CreateExecution(
         self, request: ex.CreateExecutionRequest, call: RpcCall

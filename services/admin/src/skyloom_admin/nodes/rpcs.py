@@ -9,13 +9,11 @@ from skyloom_admin.executions.validate import (
     require_node_id,
     require_task_id,
 )
-from skyloom_admin.executions.wiring import plane_for
 from skyloom_common.rpc import RpcCall
 from skyloom_idl.admin import node_execution_pb2 as ne
 from skyloom_idl.admin import task_execution_pb2 as te
 
 if TYPE_CHECKING:
-    from skyloom_admin.context import AppContext
     from skyloom_admin.executions.plane import ExecutionPlane
 
 __all__ = ["NodeExecutionRpcs"]
@@ -23,9 +21,6 @@ __all__ = ["NodeExecutionRpcs"]
 
 class NodeExecutionRpcs:
     execution_plane: ExecutionPlane
-
-    def _init_rpcs(self, ctx: AppContext) -> None:
-        self.execution_plane = plane_for(ctx)
 
     async def GetNodeExecution(
         self, request: ne.GetNodeExecutionRequest, call: RpcCall

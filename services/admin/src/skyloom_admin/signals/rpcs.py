@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from skyloom_admin.executions.rpcs import principal_of
-from skyloom_admin.executions.wiring import plane_for
 from skyloom_common.rpc import RpcCall
 from skyloom_idl.admin import signal_pb2 as sg
 
 if TYPE_CHECKING:
-    from skyloom_admin.context import AppContext
     from skyloom_admin.executions.plane import ExecutionPlane
 
 __all__ = ["SignalRpcs"]
@@ -18,9 +16,6 @@ __all__ = ["SignalRpcs"]
 
 class SignalRpcs:
     execution_plane: ExecutionPlane
-
-    def _init_rpcs(self, ctx: AppContext) -> None:
-        self.execution_plane = plane_for(ctx)
 
     async def GetOrCreateSignal(
         self, request: sg.GetOrCreateSignalRequest, call: RpcCall
