@@ -40,7 +40,7 @@ from skyloom_admin.events.store import (
     UPSERT_TASK,
     WORKFLOW,
     EventStore,
-    _raise_decision,
+    raise_decision,
 )
 from skyloom_common.db import Connection
 from skyloom_common.errors import NotFound
@@ -183,7 +183,7 @@ def _refused(verdict: projection.Verdict) -> str:
         return DUPLICATE
     if verdict.decision.outcome is phases.Outcome.FAILED_PRECONDITION:
         return REJECTED
-    _raise_decision(verdict.decision, "event")
+    raise_decision(verdict.decision, "event")
     raise AssertionError("unreachable")
 
 

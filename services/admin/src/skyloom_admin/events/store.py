@@ -30,7 +30,7 @@ from skyloom_idl.admin import execution_pb2, node_execution_pb2, task_execution_
 from skyloom_idl.core import identifier_pb2
 from skyloom_idl.event import event_pb2
 
-__all__ = ["NODE", "TASK", "WORKFLOW", "EventStore", "TerminalHook"]
+__all__ = ["NODE", "TASK", "WORKFLOW", "EventStore", "TerminalHook", "raise_decision"]
 
 WORKFLOW, NODE, TASK = 1, 2, 3
 
@@ -90,7 +90,7 @@ class TerminalHook(Protocol):
     ) -> None: ...
 
 
-def _raise_decision(decision: phases.Decision, what: str) -> None:
+def raise_decision(decision: phases.Decision, what: str) -> None:
     current = str(decision.current_phase or 0)
     if decision.outcome is phases.Outcome.ALREADY_EXISTS:
         raise AlreadyExists(
@@ -158,7 +158,7 @@ class EventStore:
     ) -> None:
         if await conn.fetchval(_LOGGED, event_id):
             raise _duplicate(what, event_id)
-        _raise_decision(verdict.decision, what)
+        raise_decision(verdict.decision, what)
 
     async def apply_workflow(
         self, conn: Connection, event: event_pb2.WorkflowExecutionEvent
